@@ -1,1 +1,3 @@
-export {};
+export * from "./errors.js";
+export * from "./clock.js";
+export * from "./ids.js";
