@@ -4,3 +4,4 @@ export * from "./ids.js";
 export * from "./model.js";
 export * from "./protocol/index.js";
 export * from "./modbus/index.js";
+export * from "./profiles/index.js";
