@@ -52,3 +52,46 @@ export interface Journal {
   replay(onEntry: (entry: JournalEntry) => void): Promise<JournalStats>;
   close(): Promise<void>;
 }
+
+/** Catalogue and journal opened together over one data directory (ARCHITECTURE §8). */
+export interface Store {
+  catalog: Catalog;
+  journal: Journal;
+  /** Flush and close both. */
+  close(): Promise<void>;
+}
+
+/**
+ * The few file operations the store needs, so tests can count fsyncs and simulate a crash that drops
+ * everything not yet synced (MemoryFileSystem), and the real adapter stays the only place touching node:fs.
+ */
+export interface FileHandle {
+  /** Write all of `data` at the end of the file (append mode) or after the previous write (write mode). */
+  write(data: Uint8Array): Promise<void>;
+  /** fsync: returns once written bytes survive a power loss. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileSystem {
+  /** Create `dir` and its parents if missing. */
+  mkdirp(dir: string): Promise<void>;
+  /** The whole file, or undefined when it does not exist. */
+  readFile(path: string): Promise<Uint8Array | undefined>;
+  /** `length` bytes from `position` (fewer at the end of the file). */
+  readAt(path: string, position: number, length: number): Promise<Uint8Array>;
+  /** The file's size in bytes, or undefined when it does not exist. */
+  size(path: string): Promise<number | undefined>;
+  /** Entry names in `dir` (not paths), or [] when `dir` does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Stream the file in chunks, for files too big to read whole. */
+  readChunks(path: string): AsyncIterable<Uint8Array>;
+  /** "write" creates or truncates; "append" creates or appends. */
+  open(path: string, mode: "write" | "append"): Promise<FileHandle>;
+  /** Atomically replace `to` with `from` (same directory). */
+  rename(from: string, to: string): Promise<void>;
+  /** Delete a file; no error when it is already gone. */
+  remove(path: string): Promise<void>;
+  /** fsync a directory, so created, renamed and removed entries in it are durable. */
+  syncDir(dir: string): Promise<void>;
+}
