@@ -303,7 +303,7 @@ describe("MediaCache bound (LRU, pins)", () => {
     await download(a, y);
     await clock.advance(5000);
     a.pathOf(x.spec.sha256); // x used last
-    await new Promise((r) => setTimeout(r, 50)); // the touch is best effort, in the background
+    await a.close(); // waits for the queued touch
     const b = await openCache({ maxBytes: CHUNK });
     await b.setPinned([]);
     expect([b.has(x.spec.sha256), b.has(y.spec.sha256)]).toEqual([true, false]);

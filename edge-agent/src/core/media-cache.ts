@@ -135,8 +135,9 @@ export class MediaCache {
   pathOf(sha256: string): string | null {
     const file = this.ready.get(sha256);
     if (!file) return null;
-    file.lastUsed = this.deps.clock.now();
-    this.deps.fs.touch(file.path, file.lastUsed).catch((err: unknown) => this.deps.log.debug({ err }, "touch failed"));
+    const now = (file.lastUsed = this.deps.clock.now());
+    // Recency for LRU after a reboot; queued so close() waits for it, best effort.
+    this.enqueue(() => this.deps.fs.touch(file.path, now)).catch((err: unknown) => this.deps.log.debug({ err }, "touch failed"));
     return file.path;
   }
 

@@ -140,7 +140,8 @@ describe("Outbox seq (ARCHITECTURE §3 Nothing lost)", () => {
     await expect(ob.append({ type: "x", detail: "y".repeat(500) })).rejects.toMatchObject({ code: "outbox_event_too_large" });
     const closed = new Outbox({ fs: new NodeDurableFs(), dir, clock, log });
     expect(() => closed.pending()).not.toThrow();
-    expect(() => closed.append(play(1))).toThrow(OutboxError);
+    await expect(closed.append(play(1))).rejects.toMatchObject({ code: "outbox_not_open" });
+    await expect(closed.ack(1)).rejects.toBeInstanceOf(OutboxError);
   });
 });
 

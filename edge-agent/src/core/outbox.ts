@@ -140,7 +140,7 @@ export class Outbox {
 
   /** Store one event durably; resolves with its seq once it is on disk. */
   append(input: OutboxEventInput): Promise<number> {
-    this.assertOpen();
+    if (!this.opened) return Promise.reject(notOpen());
     const size = Buffer.byteLength(JSON.stringify({ ev: { ...input, seq: Number.MAX_SAFE_INTEGER, ts: 0 } }));
     if (size > this.maxEventBytes) {
       return Promise.reject(
@@ -177,7 +177,7 @@ export class Outbox {
    * so new events are not taken for duplicates.
    */
   ack(upToSeq: number): Promise<number> {
-    this.assertOpen();
+    if (!this.opened) return Promise.reject(notOpen());
     return this.enqueue(() => this.doAck(upToSeq));
   }
 
@@ -387,10 +387,10 @@ export class Outbox {
     );
     return run;
   }
+}
 
-  private assertOpen(): void {
-    if (!this.opened) throw new OutboxError("outbox_not_open", "Outbox.open() must finish before use");
-  }
+function notOpen(): OutboxError {
+  return new OutboxError("outbox_not_open", "Outbox.open() must finish before use");
 }
 
 function isSeq(v: unknown): v is number {
