@@ -1,0 +1,120 @@
+/**
+ * What a route handler gets: the shared services (RouteContext) and, per request, a Call with the parsed
+ * body and query, the authenticated actor, and the scoping and audit helpers bound to that actor.
+ */
+import type { Clock } from "@loa/shared";
+import type { Request, Response } from "express";
+import type { Logger } from "pino";
+import { AreaIndex } from "../core/areas.js";
+import type { AuditLog } from "../core/audit.js";
+import type { ApiTokenService } from "../core/auth/api-tokens.js";
+import { authorize, inScope, requirePermission, type Action } from "../core/auth/permissions.js";
+import type { LoginRateLimiter } from "../core/auth/rate-limit.js";
+import type { SessionStore } from "../core/auth/sessions.js";
+import { UnauthenticatedError } from "../core/errors.js";
+import type { DeviceCommands } from "../ports/device-commands.js";
+import type { DeviceLive } from "../ports/devices-live.js";
+import type { Catalog, Journal } from "../ports/store.js";
+import type { Principal } from "./authn.js";
+import type { ResolvedHttpConfig } from "./config.js";
+
+export interface RouteContext {
+  catalog: Catalog;
+  journal: Journal;
+  clock: Clock;
+  log: Logger;
+  config: ResolvedHttpConfig;
+  audit: AuditLog;
+  sessions: SessionStore;
+  tokens: ApiTokenService;
+  loginLimiter: LoginRateLimiter;
+  deviceLive: DeviceLive | undefined;
+  deviceCommands: DeviceCommands | undefined;
+}
+
+export interface Call<B, Q> {
+  readonly req: Request;
+  readonly res: Response;
+  readonly ctx: RouteContext;
+  readonly body: B;
+  readonly query: Q;
+  /** The caller; throws 401 on a public route without one. */
+  readonly actor: Principal;
+  readonly principal: Principal | undefined;
+  /** A path parameter (`:id`). */
+  param(name: string): string;
+  /** The area tree as of this request (built once per call). */
+  areas(): AreaIndex;
+  /** The one gate (core/auth/permissions): role, then scope; 404 for reads / 403 for writes outside it. */
+  authorize(action: Action, resourceAreaId: string, what?: string): void;
+  requirePermission(action: Action): void;
+  inScope(areaId: string): boolean;
+  /** Write the audit entry for a change made by this caller. */
+  audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void>;
+  nowIso(): string;
+}
+
+class RouteCall<B, Q> implements Call<B, Q> {
+  private index: AreaIndex | undefined;
+
+  constructor(
+    readonly ctx: RouteContext,
+    readonly req: Request,
+    readonly res: Response,
+    readonly principal: Principal | undefined,
+    readonly body: B,
+    readonly query: Q,
+  ) {}
+
+  get actor(): Principal {
+    if (!this.principal) throw new UnauthenticatedError();
+    return this.principal;
+  }
+
+  param(name: string): string {
+    const v: unknown = this.req.params[name];
+    return typeof v === "string" ? v : "";
+  }
+
+  areas(): AreaIndex {
+    this.index ??= new AreaIndex(this.ctx.catalog.data().areas);
+    return this.index;
+  }
+
+  authorize(action: Action, resourceAreaId: string, what?: string): void {
+    authorize(this.areas(), this.actor.user, action, resourceAreaId, what);
+  }
+
+  requirePermission(action: Action): void {
+    requirePermission(this.actor.user, action);
+  }
+
+  inScope(areaId: string): boolean {
+    return inScope(this.areas(), this.actor.user, areaId);
+  }
+
+  async audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void> {
+    const { user, via } = this.actor;
+    await this.ctx.audit.record({
+      who: { userId: user.id, username: user.username, via, ...(this.req.ip ? { ip: this.req.ip } : {}) },
+      action,
+      target,
+      ...(details ? { details } : {}),
+    });
+  }
+
+  nowIso(): string {
+    return new Date(this.ctx.clock.now()).toISOString();
+  }
+}
+
+export function newCall<B, Q>(
+  ctx: RouteContext,
+  req: Request,
+  res: Response,
+  principal: Principal | undefined,
+  body: B,
+  query: Q,
+): Call<B, Q> {
+  return new RouteCall(ctx, req, res, principal, body, query);
+}

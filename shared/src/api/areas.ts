@@ -1,0 +1,49 @@
+/** REST bodies for the area tree (ARCHITECTURE §2, §7). */
+import { z } from "zod";
+import { Area, AreaKind, Id, QuietHours } from "../model.js";
+import { listOf } from "./common.js";
+
+/** An IANA zone the runtime knows (Intl rejects unknown ones). */
+export const IanaZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isKnownZone, { message: "tz: not an IANA time zone (e.g. Asia/Ho_Chi_Minh)" });
+
+function isKnownZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const EditableQuietHours = QuietHours.refine((q) => q.start !== q.end, {
+  message: "quietHours: start and end must differ",
+}).nullable();
+
+export const AreaList = listOf(Area);
+
+export const AreaCreateBody = z
+  .object({
+    name: z.string().trim().min(1, "name: required").max(200),
+    parentId: Id,
+    kind: AreaKind,
+    quietHours: EditableQuietHours.optional(),
+    tz: IanaZone.optional(),
+  })
+  .strict();
+export type AreaCreateBody = z.infer<typeof AreaCreateBody>;
+
+/** Moving an area (parentId, kind) is not offered: delete and recreate, so scoping never changes under users. */
+export const AreaPatchBody = z
+  .object({
+    name: z.string().trim().min(1, "name: required").max(200).optional(),
+    /** null clears the quiet hours. */
+    quietHours: EditableQuietHours.optional(),
+    tz: IanaZone.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: "nothing to change: give name, quietHours or tz" });
+export type AreaPatchBody = z.infer<typeof AreaPatchBody>;

@@ -1,0 +1,134 @@
+/** REST bodies and views for receivers and their remote commands (ARCHITECTURE §2, §3 cmd, §7). */
+import { z } from "zod";
+import { Device, Id, Priority, Volume } from "../model.js";
+import { listOf } from "./common.js";
+
+export const DeviceState = z.enum(["online", "offline", "fault"]);
+export type DeviceState = z.infer<typeof DeviceState>;
+
+export const DeviceFaultView = z.object({
+  code: z.string(),
+  detail: z.string().optional(),
+  since: z.string().optional(),
+});
+
+/** Live health from the broker/presence side; offline with nulls when nothing was ever heard. */
+export const DeviceHealthView = z.object({
+  online: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  bootId: z.string().optional(),
+  agentVersion: z.string().optional(),
+  /** The last telemetry message as the device sent it (schema in shared/protocol). */
+  telemetry: z.record(z.string(), z.unknown()).nullable(),
+  faults: z.array(DeviceFaultView),
+});
+export type DeviceHealthView = z.infer<typeof DeviceHealthView>;
+
+/** Never the token hash. `state`: offline wins over fault; fault = online with an active fault. */
+export const DeviceView = Device.omit({ tokenHash: true }).extend({
+  state: DeviceState,
+  health: DeviceHealthView,
+});
+export type DeviceView = z.infer<typeof DeviceView>;
+export const DeviceList = listOf(DeviceView);
+
+export const DeviceListQuery = z
+  .object({
+    /** Devices in this area's subtree. */
+    areaId: Id.optional(),
+    state: DeviceState.optional(),
+  })
+  .strict();
+export type DeviceListQuery = z.infer<typeof DeviceListQuery>;
+
+const ProfileId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "profile: an amplifier profile id like loa-amp-v1");
+
+export const DeviceCreateBody = z
+  .object({
+    name: z.string().trim().min(1, "name: required").max(200),
+    /** A village or a commune. */
+    areaId: Id,
+    profile: ProfileId.optional(),
+  })
+  .strict();
+export type DeviceCreateBody = z.infer<typeof DeviceCreateBody>;
+
+export const DevicePatchBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    areaId: Id.optional(),
+    profile: ProfileId.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: "nothing to change: give name, areaId or profile" });
+export type DevicePatchBody = z.infer<typeof DevicePatchBody>;
+
+/** A ready `edge.json` for the receiver; the token in it is shown once. */
+export const EdgeConfigDoc = z.object({
+  deviceId: Id,
+  token: z.string(),
+  mqttUrl: z.string(),
+  prefix: z.string(),
+  profile: z.string(),
+  tz: z.string(),
+});
+export type EdgeConfigDoc = z.infer<typeof EdgeConfigDoc>;
+
+export const DeviceCreated = z.object({ device: DeviceView, token: z.string(), edgeConfig: EdgeConfigDoc });
+export type DeviceCreated = z.infer<typeof DeviceCreated>;
+
+export const DeviceTokenRotated = z.object({ deviceId: Id, token: z.string(), edgeConfig: EdgeConfigDoc });
+export type DeviceTokenRotated = z.infer<typeof DeviceTokenRotated>;
+
+/**
+ * `POST /devices/:id/commands`. The REST form names a bulletin for play_now; the cloud turns it into the
+ * MQTT cmd (shared/protocol `CmdPayload`) with the media reference.
+ */
+export const DeviceCommandBody = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("play_now"),
+      args: z
+        .object({ bulletinId: Id, priority: Priority.default("normal"), volume: Volume.optional() })
+        .strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal("stop"), args: z.object({}).strict().default({}) }).strict(),
+  z.object({ type: z.literal("set_volume"), args: z.object({ volume: Volume }).strict() }).strict(),
+  z.object({ type: z.literal("amp_power"), args: z.object({ on: z.boolean() }).strict() }).strict(),
+  z
+    .object({
+      type: z.literal("test_tone"),
+      args: z
+        .object({
+          freqHz: z.number().int().min(20).max(20_000).optional(),
+          durationMs: z.number().int().min(100).max(60_000).optional(),
+          volume: Volume.optional(),
+        })
+        .strict()
+        .default({}),
+    })
+    .strict(),
+  z.object({ type: z.literal("sync_time"), args: z.object({}).strict().default({}) }).strict(),
+  z.object({ type: z.literal("reboot"), args: z.object({}).strict().default({}) }).strict(),
+]);
+export type DeviceCommandBody = z.infer<typeof DeviceCommandBody>;
+export type DeviceCommandType = DeviceCommandBody["type"];
+
+export const DeviceCommandAccepted = z.object({ cmdId: z.string() });
+export type DeviceCommandAccepted = z.infer<typeof DeviceCommandAccepted>;
+
+export const DeviceCommandStatus = z.enum(["pending", "ok", "error", "expired"]);
+export type DeviceCommandStatus = z.infer<typeof DeviceCommandStatus>;
+
+export const DeviceCommandView = z.object({
+  cmdId: z.string(),
+  deviceId: Id,
+  status: DeviceCommandStatus,
+  type: z.string().optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  createdAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+});
+export type DeviceCommandView = z.infer<typeof DeviceCommandView>;
