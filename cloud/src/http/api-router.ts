@@ -117,7 +117,7 @@ function authenticate(req: Request, auth: "public" | "user"): Principal | undefi
 
 function parseBody(req: Request, schema: z.ZodType): unknown {
   // req.is: null when there is no body at all, false when there is one of another type.
-  if (req.is("application/json") === false) {
+  if (req.is(["application/json", "application/*+json"]) === false) {
     throw new ProblemError(problem("unsupported_media_type", `send the body as JSON (Content-Type: application/json), not ${req.headers["content-type"] ?? "no type"}`));
   }
   return parseOrThrow(schema, req.body ?? {}, "invalid_body");

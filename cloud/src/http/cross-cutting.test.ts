@@ -59,6 +59,13 @@ describe("malformed requests", () => {
     expect(r.json).toMatchObject({ detail: expect.stringContaining("application/json") });
   });
 
+  it("accepts JSON media types with a +json suffix (merge-patch)", async () => {
+    const cookie = await h.login("c1admin");
+    const r = await h.req("PATCH", "/api/v1/areas/V1", { cookie, body: { name: "Thôn 1" }, headers: { "content-type": "application/merge-patch+json" } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ name: "Thôn 1" });
+  });
+
   it("404 problem for an unknown route, 405 with Allow for a known path with another method", async () => {
     const unknown = await h.req("GET", "/api/v1/nothing-here");
     expect(unknown.status).toBe(404);

@@ -66,9 +66,7 @@ export function inScope(areas: AreaIndex, actor: Actor, areaId: string): boolean
  * in messages, e.g. `device dev_12ab`.
  */
 export function authorize(areas: AreaIndex, actor: Actor, action: Action, resourceAreaId: string, what = "resource"): void {
-  if (!can(actor.role, action)) {
-    throw new ForbiddenError(`the ${actor.role} role may not do ${action}`, { action, role: actor.role });
-  }
+  requirePermission(actor, action);
   if (inScope(areas, actor, resourceAreaId)) return;
   if (isRead(action)) throw new NotFoundError(what);
   throw new ForbiddenError(`${what} is outside your area`, { action, areaId: resourceAreaId });

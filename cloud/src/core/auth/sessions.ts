@@ -20,14 +20,22 @@ const SessionRecord = z.object({
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
-/** The sessions in a catalogue state; malformed entries (hand-edited file) are ignored. */
+/** Parsed lists by the stored array: every catalogue update replaces the array, so this never goes stale. */
+const parsedCache = new WeakMap<object, readonly SessionRecord[]>();
+
+/** The sessions in a catalogue state (a fresh array); malformed entries (hand-edited file) are ignored. */
 export function readSessions(data: Readonly<CatalogData>): SessionRecord[] {
   const raw = data.meta[SESSIONS_META_KEY];
   if (!Array.isArray(raw)) return [];
-  return raw.flatMap((r) => {
-    const parsed = SessionRecord.safeParse(r);
-    return parsed.success ? [parsed.data] : [];
-  });
+  let parsed = parsedCache.get(raw);
+  if (!parsed) {
+    parsed = raw.flatMap((r) => {
+      const one = SessionRecord.safeParse(r);
+      return one.success ? [one.data] : [];
+    });
+    parsedCache.set(raw, parsed);
+  }
+  return parsed.map((s) => ({ ...s }));
 }
 
 /** Inside a catalogue update: drop every session of `userId` (password change, disable, delete). */
