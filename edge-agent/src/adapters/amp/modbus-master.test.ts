@@ -1,0 +1,225 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { encodeResponse, type ModbusRequest } from "@loa/shared";
+import { AmpError } from "../../ports/amplifier.js";
+import { makeRig, type Rig } from "./test-rig.fixture.js";
+
+const U = 1;
+const readControls: ModbusRequest = { kind: "readHolding", unitId: U, address: 0, quantity: 5 };
+const readInputs: ModbusRequest = { kind: "readInput", unitId: U, address: 16, quantity: 5 };
+const writeVolume = (value: number): ModbusRequest => ({ kind: "writeSingle", unitId: U, address: 1, value });
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  rig?.master.dispose();
+  await rig?.transport.close();
+  rig = undefined;
+});
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Follow `p` without awaiting it: `result` is set once it settles (undefined while pending). */
+function track<T>(p: Promise<T>): { result: Outcome<T> | undefined } {
+  const t: { result: Outcome<T> | undefined } = { result: undefined };
+  p.then(
+    (value) => (t.result = { ok: true, value }),
+    (error: unknown) => (t.result = { ok: false, error }),
+  );
+  return t;
+}
+
+/** The AmpError `t` settled with (fails the test at once when it is pending or resolved). */
+function ampError(t: { result: Outcome<unknown> | undefined }): AmpError {
+  expect(t.result, "settled").toBeDefined();
+  expect(t.result?.ok, "rejected").toBe(false);
+  const error = t.result && !t.result.ok ? t.result.error : undefined;
+  expect(error).toBeInstanceOf(AmpError);
+  return error as AmpError;
+}
+
+describe("ModbusMaster", () => {
+  it("reads and writes registers, one checked reply per request", async () => {
+    rig = await makeRig();
+    const read = track(rig.master.request(readInputs));
+    await rig.run(10);
+    expect(read.result).toEqual({ ok: true, value: { kind: "readInput", unitId: U, values: [0, 215, 240, 0, 0x0102] } });
+    const write = track(rig.master.request(writeVolume(40)));
+    await rig.run(10);
+    expect(write.result).toMatchObject({ ok: true, value: { kind: "writeSingle", address: 1, value: 40 } });
+    expect(rig.slave.holding.get(1)).toBe(40);
+    expect(rig.master.stats).toMatchObject({ requests: 2, attempts: 2, retries: 0, timeouts: 0, failures: 0 });
+  });
+
+  it("retries a request that got no answer, then succeeds (timeouts counted)", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 2 });
+    rig.slave.next({ kind: "silent" });
+    const t0 = rig.clock.now();
+    const read = track(rig.master.request(readControls));
+    await rig.run(290);
+    expect(rig.slave.trace).toHaveLength(1);
+    await rig.run(30);
+    expect(rig.slave.trace).toHaveLength(2);
+    expect((rig.slave.trace[1]?.t ?? 0) - t0).toBe(300);
+    expect(read.result).toMatchObject({ ok: true, value: { values: [0, 0, 1, 0, 15] } });
+    expect(rig.master.stats).toMatchObject({ attempts: 2, retries: 1, timeouts: 1, failures: 0 });
+  });
+
+  it("gives up after 1 + retries attempts with amp_timeout naming the request", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 2 });
+    rig.slave.next({ kind: "silent" }, { kind: "silent" }, { kind: "silent" }, { kind: "silent" });
+    const t0 = rig.clock.now();
+    const err = track(rig.master.request(readInputs));
+    await rig.run(1_000);
+    const e = ampError(err);
+    expect(e.code).toBe("amp_timeout");
+    expect(e.message).toContain("readInput 16..20 (FC 04)");
+    expect(e.message).toContain("3 attempts");
+    expect(rig.slave.trace.map((x) => x.t - t0)).toEqual([0, 300, 600]);
+    expect(rig.master.stats).toMatchObject({ attempts: 3, retries: 2, timeouts: 3, failures: 1 });
+  });
+
+  it("retries a reply with a bad CRC as soon as the line is quiet, and keeps the good value", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 2, gapMs: 50 });
+    rig.slave.next({ kind: "badCrc" });
+    const t0 = rig.clock.now();
+    const read = track(rig.master.request(readInputs));
+    await rig.run(100);
+    expect(read.result).toMatchObject({ ok: true, value: { values: [0, 215, 240, 0, 0x0102] } });
+    expect(rig.slave.trace).toHaveLength(2);
+    expect((rig.slave.trace[1]?.t ?? 0) - t0).toBeLessThan(100);
+    expect(rig.master.stats.crcErrors).toBeGreaterThanOrEqual(1);
+    expect(rig.master.stats).toMatchObject({ retries: 1, timeouts: 0, failures: 0 });
+  });
+
+  it("a write whose echo is corrupted is retried and the register ends at the written value", async () => {
+    rig = await makeRig();
+    rig.slave.next({ kind: "badCrc" });
+    const write = track(rig.master.request(writeVolume(55)));
+    await rig.run(200);
+    expect(write.result).toMatchObject({ ok: true });
+    expect(rig.slave.writes()).toEqual(["1=55", "1=55"]);
+    expect(rig.slave.holding.get(1)).toBe(55);
+  });
+
+  it("fails with amp_crc when every reply is corrupted", async () => {
+    rig = await makeRig({ retries: 1 });
+    rig.slave.next({ kind: "badCrc" }, { kind: "badCrc" });
+    const err = track(rig.master.request(readControls));
+    await rig.run(400);
+    expect(ampError(err).code).toBe("amp_crc");
+    expect(rig.slave.trace).toHaveLength(2);
+  });
+
+  it("finds the reply behind line noise without a retry", async () => {
+    rig = await makeRig();
+    rig.slave.next({ kind: "noise", bytes: [0x01, 0x03, 0xff] });
+    const read = track(rig.master.request(readControls));
+    await rig.run(20);
+    expect(read.result).toMatchObject({ ok: true, value: { values: [0, 0, 1, 0, 15] } });
+    expect(rig.master.stats.retries).toBe(0);
+  });
+
+  it.each([
+    [1, "illegal function", { kind: "unknown", unitId: U, functionCode: 0x2b, data: Buffer.from([0x0e, 0x01, 0x00]) }],
+    [2, "illegal data address", { kind: "readHolding", unitId: U, address: 90, quantity: 2 }],
+    [3, "illegal data value", writeVolume(150)],
+  ] as [number, string, ModbusRequest][])("exception %i surfaces as amp_exception with exceptionCode (%s), not retried", async (code, name, req) => {
+    rig = await makeRig();
+    const err = track(rig.master.request(req));
+    await rig.run(20);
+    const e = ampError(err);
+    expect(e.code).toBe("amp_exception");
+    expect(e.exceptionCode).toBe(code);
+    expect(e.message).toContain(`exception 0${code} (${name})`);
+    expect(rig.slave.trace).toHaveLength(1);
+    expect(rig.master.stats).toMatchObject({ exceptions: 1, retries: 0 });
+  });
+
+  it("a scripted exception on a valid request is reported the same way", async () => {
+    rig = await makeRig();
+    rig.slave.next({ kind: "exception", code: 4 });
+    const err = track(rig.master.request(readInputs));
+    await rig.run(20);
+    const e = ampError(err);
+    expect(e).toMatchObject({ code: "amp_exception", exceptionCode: 4 });
+    expect(e.message).toContain("server device failure");
+  });
+
+  it("never takes a late reply to an earlier request for the answer to the next one", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 0 });
+    rig.slave.next({ kind: "late", ms: 350 });
+    const first = track(rig.master.request(writeVolume(20)));
+    await rig.run(300);
+    expect(ampError(first).code).toBe("amp_timeout");
+    // The next request's own reply is held back past the late echo of "1=20".
+    rig.slave.next({ kind: "late", ms: 100 });
+    const second = track(rig.master.request(writeVolume(30)));
+    await rig.run(120);
+    expect(second.result).toMatchObject({ ok: true, value: { address: 1, value: 30 } });
+    expect(rig.master.stats.staleFrames).toBe(1);
+  });
+
+  it("drops a stray reply of another function while waiting", async () => {
+    rig = await makeRig();
+    rig.slave.next({ kind: "late", ms: 30 });
+    const read = track(rig.master.request(readInputs));
+    await rig.run(5);
+    rig.slaveEnd()?.write(encodeResponse({ kind: "readHolding", unitId: U, values: [9, 9, 9, 9, 9] }));
+    await rig.run(40);
+    expect(read.result).toMatchObject({ ok: true, value: { kind: "readInput", values: [0, 215, 240, 0, 0x0102] } });
+    expect(rig.master.stats.staleFrames).toBe(1);
+  });
+
+  it("keeps one request on the line at a time (half duplex), in order", async () => {
+    rig = await makeRig();
+    rig.slave.next({ kind: "late", ms: 100 });
+    const a = track(rig.master.request(writeVolume(10)));
+    const b = track(rig.master.request(writeVolume(11)));
+    const c = track(rig.master.request(readControls));
+    await rig.run(50);
+    expect(rig.slave.trace).toHaveLength(1);
+    await rig.run(100);
+    expect([a.result?.ok, b.result?.ok]).toEqual([true, true]);
+    expect(c.result).toMatchObject({ ok: true, value: { values: [0, 11, 1, 0, 15] } });
+    expect(rig.slave.writes()).toEqual(["1=10", "1=11"]);
+  });
+
+  it("fails at once with amp_unreachable when the line is down, and works again when it is back", async () => {
+    rig = await makeRig();
+    rig.plugged.value = false;
+    rig.slaveEnd()?.destroy();
+    await rig.run(10);
+    expect(rig.transport.state).toBe("waiting");
+    const err = track(rig.master.request(readControls));
+    await rig.run(1);
+    const e = ampError(err);
+    expect(e.code).toBe("amp_unreachable");
+    expect(e.message).toContain("test-cable");
+    rig.plugged.value = true;
+    await rig.run(1_000, 50);
+    expect(rig.transport.isOpen).toBe(true);
+    const read = track(rig.master.request(readControls));
+    await rig.run(10);
+    expect(read.result).toMatchObject({ ok: true });
+  });
+
+  it("a line lost while waiting fails the request as amp_unreachable without waiting for the timeout", async () => {
+    rig = await makeRig({ timeoutMs: 300 });
+    rig.slave.next({ kind: "silent" });
+    rig.plugged.value = false;
+    const err = track(rig.master.request(readControls));
+    await rig.run(10);
+    rig.slaveEnd()?.destroy();
+    await rig.run(10);
+    expect(ampError(err).code).toBe("amp_unreachable");
+    expect(rig.slave.trace).toHaveLength(1);
+  });
+
+  it("refuses a request that cannot be encoded without touching the line", async () => {
+    rig = await makeRig();
+    const err = track(rig.master.request({ kind: "writeSingle", unitId: U, address: 1, value: 70_000 }));
+    await rig.run(1);
+    const e = ampError(err);
+    expect(e.code).toBe("amp_invalid_value");
+    expect(rig.slave.trace).toHaveLength(0);
+  });
+});
