@@ -132,3 +132,39 @@ describe.skipIf(!hasSocat)("simulator on a socat PTY pair", () => {
     });
   });
 });
+
+describe.skipIf(!hasSocat)("relay-board-v1 simulator on a socat PTY pair", () => {
+  let dir: string;
+  let pty: PtyPair | undefined;
+  let line: SerialPort | undefined;
+  let slave: ModbusSlave | undefined;
+  const client = new ModbusRTU();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "loa-sim-relay-"));
+    pty = await startPtyPair(dir);
+    const clock = new SystemClock();
+    const engine = new AmpEngine({ profile: getProfile("relay-board-v1"), clock });
+    line = await openSerialLine({ path: pty.a, baudRate: 9600 });
+    slave = new ModbusSlave({ engine, stream: line, clock });
+    await client.connectRTUBuffered(pty.b, { baudRate: 9600 });
+    client.setID(1);
+    client.setTimeout(1000);
+  });
+
+  afterAll(async () => {
+    if (client.isOpen) await new Promise<void>((resolve) => client.close(() => resolve()));
+    slave?.close();
+    if (line) await closeSerialLine(line);
+    await pty?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("switches relay 1 with function 05 and reads it back with 01; has no registers", async () => {
+    expect((await client.readCoils(0, 1)).data[0]).toBe(false);
+    await client.writeCoil(0, true);
+    expect((await client.readCoils(0, 1)).data[0]).toBe(true);
+    await expect(client.writeCoil(1, true)).rejects.toMatchObject({ modbusCode: 2 });
+    await expect(client.readHoldingRegisters(0, 1)).rejects.toMatchObject({ modbusCode: 2 });
+  });
+});

@@ -48,6 +48,8 @@ export interface AmpSimOptions {
   logLevel: string;
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 function int(text: string | undefined, name: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -78,6 +80,7 @@ export function parseAmpArgs(argv: string[]): AmpSimOptions | "help" {
   if (v.help) return "help";
   if (!v.port) throw new CliUsageError("--port PATH is required");
   if (v.parity !== undefined && !["none", "even", "odd"].includes(v.parity)) throw new CliUsageError("--parity must be none, even or odd");
+  if (!LOG_LEVELS.includes(v["log-level"])) throw new CliUsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const fw = /^(\d{1,3})\.(\d{1,3})$/.exec(v.firmware);
   if (!fw || Number(fw[1]) > 255 || Number(fw[2]) > 255) throw new CliUsageError("--firmware must be MAJOR.MINOR, each 0-255");
   return {
@@ -169,7 +172,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const log = pino({ name: "loa-sim", level: opts.logLevel }, io.stderr);
-  const sim = await startAmpSim(opts, io, log);
+  let sim: RunningAmpSim;
+  try {
+    sim = await startAmpSim(opts, io, log);
+  } catch (err) {
+    io.stderr.write(`loa-sim amp: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   io.stdout.write(describe(sim, opts));
   await waitForStop(sim.quit);
   await sim.close();
