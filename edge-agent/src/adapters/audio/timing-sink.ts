@@ -1,0 +1,72 @@
+/**
+ * The `timing` sink: for the fleet simulator's 1,000 receivers. It records the exact start and paces for the
+ * plan's durationMs without touching PCM (pair it with SilentDecoder: no ffmpeg at all). Given real PCM and no
+ * durationMs it counts the samples instead, so it still honours the AudioSink contract.
+ */
+import type { Readable } from "node:stream";
+import type { Clock } from "@loa/shared";
+import { pcmMs, type AudioSink, type PlayHandle, type SinkPlayOptions, type SinkRecord } from "../../ports/audio.js";
+import { sleepUnless } from "./pcm-io.js";
+
+export interface TimingSinkDeps {
+  clock: Clock;
+  keepRecords?: number;
+}
+
+export class TimingSink implements AudioSink {
+  private readonly clock: Clock;
+  private readonly keep: number;
+  private readonly history: SinkRecord[] = [];
+
+  constructor(deps: TimingSinkDeps) {
+    this.clock = deps.clock;
+    this.keep = deps.keepRecords ?? 1_000;
+  }
+
+  records(): readonly SinkRecord[] {
+    return this.history;
+  }
+
+  play(pcm: Readable, opts: SinkPlayOptions): PlayHandle {
+    const ctl = new AbortController();
+    const start = this.clock.now();
+    const length = opts.durationMs !== undefined ? Promise.resolve(opts.durationMs) : countMs(pcm, ctl.signal);
+    if (opts.durationMs !== undefined) drain(pcm);
+    const done = length.then(async (ms) => {
+      await sleepUnless(this.clock, start + ms - this.clock.now(), ctl.signal);
+      const playedMs = Math.round(Math.min(ms, this.clock.now() - start));
+      this.remember({ playId: opts.playId, startedAt: start, playedMs, stopped: ctl.signal.aborted });
+      return { playedMs };
+    });
+    return { started: Promise.resolve(start), done, stop: () => ctl.abort() };
+  }
+
+  private remember(rec: SinkRecord): void {
+    this.history.push(rec);
+    if (this.history.length > this.keep) this.history.splice(0, this.history.length - this.keep);
+  }
+}
+
+function drain(pcm: Readable): void {
+  pcm.on("error", () => undefined);
+  pcm.resume();
+}
+
+/** Length of the PCM in ms, counted without pacing (the sleep afterwards paces); Infinity-safe on stop. */
+function countMs(pcm: Readable, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (): void => {
+      pcm.off("data", onData);
+      resolve(pcmMs(bytes));
+    };
+    const onData = (c: Buffer): void => {
+      bytes += c.length;
+    };
+    pcm.on("data", onData);
+    pcm.once("end", finish);
+    pcm.once("close", finish);
+    pcm.on("error", () => finish());
+    signal.addEventListener("abort", () => finish(), { once: true });
+  });
+}

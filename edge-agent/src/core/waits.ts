@@ -1,0 +1,98 @@
+/** Waiting primitives of the player, all on the Clock port so FakeClock tests are exact. */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { Readable } from "node:stream";
+import { LoaError, type Clock } from "@loa/shared";
+
+/** Thrown inside a play's run when the play was withdrawn (left the plan, shutdown): ends it silently. */
+export class PlayAborted extends LoaError {
+  constructor() {
+    super("play_aborted", "play withdrawn");
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new PlayAborted();
+}
+
+/**
+ * Wakes every waiter at once: when media arrives (mediaReady) or the clock offset changes, each waiting
+ * play re-checks its condition instead of each keeping its own subscription.
+ */
+export class Waker {
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Resolve after `ms`, on poke(), or when `signal` aborts, whichever first. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel();
+        this.waiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      this.waiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  poke(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+/**
+ * Wait until `now() >= target`: a coarse timer to `target - fineWaitMs`, then spin on setImmediate so the
+ * start lands within a millisecond or two of the target on a real clock (timers alone may fire late).
+ * Throws PlayAborted when `signal` aborts.
+ */
+export async function waitUntil(now: () => number, target: number, waker: Waker, fineWaitMs: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    throwIfAborted(signal);
+    const left = target - now();
+    if (left <= 0) return;
+    if (left > fineWaitMs) await waker.wait(left - fineWaitMs, signal);
+    else await nextTurn();
+  }
+}
+
+/**
+ * Pre-roll: resolve once `pcm` holds its first data (or ended empty), so the sink can start writing the
+ * instant it is asked to. Rejects with "timeout" after `timeoutMs`, PlayAborted on abort.
+ */
+export function firstData(pcm: Readable, clock: Clock, timeoutMs: number, signal: AbortSignal): Promise<"data" | "ended" | "timeout"> {
+  if (pcm.readableLength > 0) return Promise.resolve("data");
+  if (pcm.readableEnded) return Promise.resolve("ended");
+  return new Promise((resolve, reject) => {
+    const finish = (v: "data" | "ended" | "timeout" | "aborted"): void => {
+      timer.cancel();
+      pcm.off("readable", onReadable);
+      pcm.off("end", onEnd);
+      pcm.off("close", onEnd);
+      signal.removeEventListener("abort", onAbort);
+      if (v === "aborted") reject(new PlayAborted());
+      else resolve(v);
+    };
+    const onReadable = (): void => finish(pcm.readableLength > 0 ? "data" : "ended");
+    const onEnd = (): void => finish("ended");
+    const onAbort = (): void => finish("aborted");
+    const timer = clock.setTimeout(() => finish("timeout"), timeoutMs);
+    pcm.on("readable", onReadable);
+    pcm.on("end", onEnd);
+    pcm.on("close", onEnd);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Settle a promise into its error (or undefined) without throwing. */
+export async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
