@@ -59,6 +59,12 @@ export const Device = z.object({
   areaId: Id,
   profile: z.string().min(1).max(64),
   tokenHash: z.string(),
+  /**
+   * The same token as a Mosquitto password hash (`$7$<iterations>$<salt>$<hash>`, PBKDF2-SHA512), stored at
+   * provisioning and rotation so `loa-cloud export-mosquitto` can write a password file for an external
+   * broker without the plain token (ARCHITECTURE §4). Not secret-equivalent, but never shown by the API.
+   */
+  mqttHash: z.string().optional(),
   createdAt: IsoTime,
 });
 export type Device = z.infer<typeof Device>;
