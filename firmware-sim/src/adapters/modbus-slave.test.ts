@@ -117,7 +117,8 @@ describe("ModbusSlave line faults", () => {
   });
 
   it("crc_noise rate 1 corrupt: every reply fails its CRC at the master", async () => {
-    const { master, engine } = setup();
+    // draws: 0 → hit; 0.5 → byte 7 of 15 (a data byte); 0.5 → bit 4
+    const { master, engine } = setup({ random: cycle([0, 0.5, 0.5]) });
     engine.setNoise({ rate: 1 });
     for (let i = 0; i < 5; i++) expect(await master.ask(readStatus)).toEqual([]);
     expect(master.crcErrors).toBeGreaterThanOrEqual(5);
