@@ -11,6 +11,7 @@ import type { Amplifier } from "../ports/amplifier.js";
 export class AmpControl {
   private chain: Promise<unknown> = Promise.resolve();
   private on = false;
+  private poweredAt: number | undefined;
   private powering: Promise<boolean> | undefined;
   private volume: number | null = null;
   private unmuted = false;
@@ -29,6 +30,11 @@ export class AmpControl {
 
   get powered(): boolean {
     return this.on;
+  }
+
+  /** Clock time from which the amplifier passes audio (power-on + warm-up); undefined while off. */
+  readyAt(): number | undefined {
+    return this.on && this.poweredAt !== undefined ? this.poweredAt + this.amp.warmupMs : undefined;
   }
 
   /**
@@ -96,6 +102,7 @@ export class AmpControl {
     this.powering ??= this.run("powerOn", () => this.amp.powerOn())
       .then(() => {
         this.on = true;
+        this.poweredAt = this.clock.now();
         this.unmuted = false;
         return true;
       })

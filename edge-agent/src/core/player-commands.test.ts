@@ -12,7 +12,9 @@ describe("Player commands: play_now, stop, test_tone, shutdown (ARCHITECTURE §3
     expect(h.player.playNow({ ...item, priority: "emergency" })).toBe(false);
     await h.advance(5_000);
     expect(h.events.map((e) => e.type)).toEqual(["play_started", "play_finished"]);
-    expect(h.of("play_started")[0]).toEqual({ type: "play_started", playId: item.playId, at: iso(T0), startedAt: iso(T0), t: T0 });
+    // The amplifier was off: the first sample waits for its warm-up (1.5 s), and that is not "late".
+    expect(h.of("play_started")[0]).toEqual({ type: "play_started", playId: item.playId, at: iso(T0), startedAt: iso(T0 + 1_500), t: T0 + 1_500 });
+    expect(h.amp.timeOf("powerOn")).toBe(T0);
     // The same play arriving later in the plan is not played again.
     h.player.setPlan([makeItem("now", T0)]);
     await h.advance(5_000);
@@ -69,6 +71,27 @@ describe("Player commands: play_now, stop, test_tone, shutdown (ARCHITECTURE §3
     await expect(tone).resolves.toMatchObject({ interruptedBy: { kind: "play", playId: late.playId }, playedMs: 5_000 });
     expect(h.of("play_started").map((e) => ("playId" in e ? e.playId : ""))).toEqual([news.playId, late.playId]);
     expect(h.of("play_started")[1]).toMatchObject({ startedAt: iso(T0 + 25_000) });
+  });
+
+  it("stop() also ends a test tone; setVolume() changes the default volume and the play on air", async () => {
+    const h = makeHarness();
+    const tone = h.player.testTone({ freqHz: 440, durationMs: 10_000, volume: 30 });
+    await h.advance(1_500 + 2_000);
+    expect(h.player.current()).toMatchObject({ kind: "test_tone" });
+    expect(h.player.stop()).toBe(true);
+    await h.advance(10);
+    await expect(tone).resolves.toMatchObject({ playedMs: 2_000, interruptedBy: { kind: "stop" } });
+
+    h.addMedia("news", 5_000);
+    h.player.setPlan([makeItem("news", T0 + 10_000, { durationMs: 5_000 })]);
+    await h.advanceTo(T0 + 11_000);
+    h.player.setVolume(85);
+    await h.advance(10);
+    expect(h.amp.volume).toBe(85);
+    expect(() => h.player.setVolume(101)).toThrow(/volume/);
+    h.player.setPlan([makeItem("news", T0 + 20_000, { durationMs: 1_000 })]);
+    await h.advanceTo(T0 + 22_000);
+    expect(h.amp.ops().filter((o) => o.startsWith("setVolume"))).toEqual(["setVolume:30", "setVolume:70", "setVolume:85"]);
   });
 
   it("shutdown interrupts the play, drops pending ones, then volume 0, mute, power off", async () => {

@@ -1,4 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { FakeClock } from "@loa/shared";
+import { pino } from "pino";
+import { SilentDecoder } from "../adapters/audio/silent-decoder.js";
+import { TimingSink } from "../adapters/audio/timing-sink.js";
+import { FakeAmplifier } from "../testing/fake-amplifier.js";
+import { MemoryHandledPlays } from "../testing/memory-handled.js";
+import { Player } from "./player.js";
+import type { PlayerEvent } from "./player-types.js";
 import { pcmBytes } from "../ports/audio.js";
 import { sampleValueOf } from "../testing/fake-decoder.js";
 import { T0, makeHarness, makeItem, shaOf } from "../testing/player-harness.js";
@@ -156,13 +164,24 @@ describe("Player: late media, grace, missed (ARCHITECTURE §3)", () => {
     expect(h.amp.calls).toEqual([]);
   });
 
+  it("draws the missed line at `at + durationMs`", async () => {
+    const h = makeHarness();
+    h.addMedia("x", 3_000);
+    const gone = makeItem("x", T0 - 3_001);
+    const still = { ...makeItem("x", T0 - 2_999), playId: "still" };
+    h.player.setPlan([gone, still]);
+    await h.advance(5_000);
+    expect(h.events.map((e) => `${e.type} ${"playId" in e ? e.playId : ""}`)).toEqual([`play_missed ${gone.playId}`, "play_started still", "play_finished still"]);
+  });
+
   it("starts late an item first seen inside its own duration (receiver booted mid-slot)", async () => {
     const h = makeHarness();
     h.addMedia("news", 3_000);
     const at = T0 - 1_000;
     h.player.setPlan([makeItem("news", at)]);
-    await h.advance(3_000);
-    expect(h.of("play_started")).toMatchObject([{ late: true, lateMs: 1_000, startedAt: iso(T0) }]);
+    await h.advance(5_000);
+    // Powered at T0, so it starts after the 1.5 s warm-up: 2.5 s after `at`.
+    expect(h.of("play_started")).toMatchObject([{ late: true, lateMs: 2_500, startedAt: iso(T0 + 1_500) }]);
   });
 
   it("does not replay a handled playId", async () => {
@@ -189,6 +208,8 @@ describe("Player: plan changes, decode and sink failures", () => {
     h.player.setPlan([b]);
     await h.advanceTo(T0 + 30_000);
     expect(h.decoder.kills).toBeGreaterThanOrEqual(1);
+    expect(h.sink.preparedIds).toEqual([a.playId, b.playId]);
+    expect(h.sink.cancelledIds).toEqual([a.playId]); // the output opened ahead for `a` is released
     expect(h.events.map((e) => `${e.type} ${"playId" in e ? e.playId : ""}`)).toEqual([`play_started ${b.playId}`, `play_finished ${b.playId}`]);
   });
 
@@ -239,5 +260,25 @@ describe("Player: plan changes, decode and sink failures", () => {
     h.player.setPlan([item]);
     await h.advanceTo(T0 + 20_000);
     expect(h.events).toEqual([{ type: "play_failed", playId: item.playId, reason: "sink_failed", t: T0 + 10_000 }]);
+  });
+});
+
+describe("Player for the fleet simulator: SilentDecoder + TimingSink (no ffmpeg)", () => {
+  it("starts exactly at `at`, paces for the plan's durationMs, and works with plays weeks ahead", async () => {
+    const clock = new FakeClock(T0);
+    const sink = new TimingSink({ clock });
+    const events: PlayerEvent[] = [];
+    const player = new Player({
+      clock, clockOffsetMs: () => 0, amp: new FakeAmplifier({ clock }), media: { pathOf: () => "/cache/x.ogg" },
+      decoder: new SilentDecoder(), sink, emit: (e) => void events.push(e), handled: new MemoryHandledPlays(), log: pino({ level: "silent" }),
+    });
+    const soon = makeItem("x", T0 + 10_000, { durationMs: 90_000 });
+    const far = makeItem("x", T0 + 40 * 24 * 3_600_000, { durationMs: 1_000 }); // beyond Node's 24.8-day timer limit
+    player.setPlan([soon, far]);
+    await clock.advance(0);
+    await clock.advanceTo(T0 + 100_000);
+    expect(sink.records()).toEqual([{ playId: soon.playId, startedAt: T0 + 10_000, playedMs: 90_000, stopped: false }]);
+    expect(events.map((e) => e.type)).toEqual(["play_started", "play_finished"]);
+    await player.shutdown();
   });
 });

@@ -14,6 +14,8 @@
  *   play_failed{reason:"queue_timeout"}. Only an emergency pre-empts (the other gets play_interrupted).
  * - An item is play_missed when the player first sees it after `at + durationMs` (the receiver was off or
  *   the plan came too late); an item seen within that window starts late (subject to the media grace).
+ * - The first sample never goes out before the amplifier's warm-up ended (play_now with the amp off starts
+ *   warmupMs later; a plan item that arrived too late to warm up starts late by that much).
  * - A play is marked handled at play_started (a crash mid-play must not replay it from the top after the
  *   restart) or at its failed/missed report.
  * - A plan change never stops a play that already started (the cloud may roll it out of the horizon);
@@ -242,6 +244,7 @@ export class Player {
       // Open the output ahead too, unless another play holds it (a second aplay on a busy device fails).
       if (!this.arbiter.holder) e.prepared = this.sink.prepare?.({ playId: e.id, durationMs: e.item.media.durationMs });
       await this.waitUntilCloud(e.atMs, e.ctl.signal);
+      await this.waitForWarmup(e);
       e.phase = "queued";
       await this.acquire(e);
       await this.perform(e, e.job);
@@ -267,6 +270,16 @@ export class Player {
 
   private waitUntilCloud(target: number, signal: AbortSignal): Promise<void> {
     return waitUntil(() => this.cloudNow(), target, this.waker, this.opts.fineWaitMs, signal);
+  }
+
+  /**
+   * An amplifier powered late (play_now, an item that arrived just before its time) gets its warm-up before
+   * the first sample (ARCHITECTURE §5: the first word is not clipped); the start is then reported late.
+   * A power-on still in flight is not waited for: a dead amplifier must not hold the audio back.
+   */
+  private async waitForWarmup(e: Entry): Promise<void> {
+    const ready = this.amp.readyAt();
+    if (ready !== undefined && ready > this.clock.now()) await this.waitUntilCloud(ready + this.offset(), e.ctl.signal);
   }
 
   private prepareAmp(e: Entry): void {

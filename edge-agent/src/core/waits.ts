@@ -44,6 +44,9 @@ export class Waker {
   }
 }
 
+/** Node fires timers longer than 2^31-1 ms at once; long waits go in hour-long steps. */
+const MAX_TIMER_MS = 3_600_000;
+
 /**
  * Wait until `now() >= target`: a coarse timer to `target - fineWaitMs`, then spin on setImmediate so the
  * start lands within a millisecond or two of the target on a real clock (timers alone may fire late).
@@ -54,7 +57,7 @@ export async function waitUntil(now: () => number, target: number, waker: Waker,
     throwIfAborted(signal);
     const left = target - now();
     if (left <= 0) return;
-    if (left > fineWaitMs) await waker.wait(left - fineWaitMs, signal);
+    if (left > fineWaitMs) await waker.wait(Math.min(left - fineWaitMs, MAX_TIMER_MS), signal);
     else await nextTurn();
   }
 }

@@ -14,6 +14,9 @@ export interface CapturedPlay {
 
 export class CaptureSink extends PacedSink {
   readonly captured: CapturedPlay[] = [];
+  /** playIds whose output was prepared ahead (pre-roll), and those released unused. */
+  readonly preparedIds: string[] = [];
+  readonly cancelledIds: string[] = [];
   /** While set, every open() rejects with it (the output cannot be opened). */
   failOpen: Error | undefined;
 
@@ -24,6 +27,15 @@ export class CaptureSink extends PacedSink {
   /** All PCM played for `playId`, concatenated. */
   pcmOf(playId: string): Buffer {
     return Buffer.concat(this.captured.filter((c) => c.playId === playId).flatMap((c) => c.pcm));
+  }
+
+  override prepare(opts: SinkPlayOptions): { cancel(): void } {
+    this.preparedIds.push(opts.playId);
+    const inner = super.prepare(opts);
+    return { cancel: () => {
+      if (!this.captured.some((c) => c.playId === opts.playId)) this.cancelledIds.push(opts.playId);
+      inner.cancel();
+    } };
   }
 
   protected open(opts: SinkPlayOptions): Promise<PcmOutput> {

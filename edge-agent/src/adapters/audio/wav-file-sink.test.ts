@@ -45,6 +45,22 @@ describe("WavFileSink (ARCHITECTURE §6 file)", () => {
     expect(sink.records()).toMatchObject([{ playId: "p:1", playedMs, stopped: true }]);
   });
 
+  it("prepare() opens the file ahead for play(); cancel() of an unused one leaves no file behind", async () => {
+    const sink = new WavFileSink({ clock, dir });
+    const used = sink.prepare({ playId: "p:used" });
+    const unused = sink.prepare({ playId: "p:unused" });
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    const h = sink.play(chunked(generateTone({ freqHz: 440, durationMs: 100 })), { playId: "p:used" });
+    expect((await h.started) - t0).toBeLessThanOrEqual(2);
+    await h.done;
+    used.cancel(); // after play(): a no-op
+    unused.cancel();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(parseWav(await readFile(sink.fileOf("p:used"))).durationMs).toBe(100);
+    await expect(stat(sink.fileOf("p:unused"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("rejects with sink_failed when the directory cannot be created", async () => {
     await writeFile(join(dir, "a-file"), "x");
     const sink = new WavFileSink({ clock, dir: join(dir, "a-file", "capture") }); // ENOTDIR
