@@ -178,7 +178,7 @@ export class Player {
     if (this.arbiter.holder) this.amp.startPlay(volume).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, "set volume failed"));
   }
 
-  /** cmd test_tone: a generated sine through amp and sink. Rejects with PlayerBusyError while a play runs. */
+  /** cmd test_tone: a generated sine through amp and sink. Rejects with PlayerError (player_busy, invalid_args). */
   testTone(req: ToneRequest): Promise<ToneResult> {
     return playTone(this.tone, req, this.closed);
   }
@@ -190,7 +190,7 @@ export class Player {
     return this.tone.current ?? null;
   }
 
-  /** Stop playback (play_interrupted{byPlayId:"shutdown"}), drop pending plays, then volume 0, mute, power off. */
+  /** Stop playback (play_interrupted without byPlayId/byCmdId), drop pending plays, then volume 0, mute, power off. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
