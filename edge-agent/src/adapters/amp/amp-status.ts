@@ -3,7 +3,8 @@
  * requests as the map allows: loa-amp-v1 takes one FC 03 for the controls and one FC 04 for the readings),
  * and how raw words become an AmpStatus. No per-model code: a role the profile lacks reads as null.
  *
- * Status bit names the driver understands (any profile may use them): `powered`, `ready`, `signalPresent`.
+ * Status bit names the driver understands (any profile may use them): `powered`, `ready`, `signalPresent`
+ * (see decodeStatus).
  * Fault bits come from the profile's `faults` map.
  */
 import {
@@ -72,7 +73,11 @@ export interface StatusContext {
   warmupMs: number;
 }
 
-/** Raw words → AmpStatus. `ready` is the `ready` status bit, else powered for warmupMs. */
+/**
+ * Raw words → AmpStatus. `powered`: the power register is on (or the `powered` status bit is set).
+ * `ready`: the `ready` status bit; else the `powered` status bit, which loa-amp-v1 firmware (and the
+ * simulator) raise only once warmed up; else, with no status register (relay board), switched on for warmupMs.
+ */
 export function decodeStatus(profile: AmpProfile, raw: RawByRole, ctx: StatusContext): AmpStatus {
   const bits = statusBits(profile, raw.status);
   const powered = isOn(profile, "power", raw.power) === true || bits?.["powered"] === true;
@@ -80,7 +85,7 @@ export function decodeStatus(profile: AmpProfile, raw: RawByRole, ctx: StatusCon
   return {
     reachable: true,
     powered,
-    ready: powered && (bits?.["ready"] ?? warmedUp),
+    ready: powered && (bits?.["ready"] ?? bits?.["powered"] ?? warmedUp),
     muted: isOn(profile, "mute", raw.mute),
     volume: withRegister(profile, "volume", raw.volume, (reg, v) => rawToPercent(reg, v)),
     signalPresent: bits?.["signalPresent"] ?? null,

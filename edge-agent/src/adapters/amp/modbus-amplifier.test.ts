@@ -159,7 +159,7 @@ describe("ModbusAmplifier on loa-amp-v1 [ARCHITECTURE §5]", () => {
     expect(status).toEqual({
       reachable: true,
       powered: true,
-      ready: false,
+      ready: true,
       muted: false,
       volume: 80,
       signalPresent: true,
@@ -174,19 +174,20 @@ describe("ModbusAmplifier on loa-amp-v1 [ARCHITECTURE §5]", () => {
     expect(r.slave.trace.map((x) => x.req.kind)).toEqual(["readHolding", "readInput"]);
   });
 
-  it("is ready warmupMs after it was powered on", async () => {
+  it("is ready when the firmware raises the powered status bit (after its warm-up), not at switch-on", async () => {
     const r = await setup();
     await complete(r, r.amp.powerOn());
-    const readReady = async (): Promise<boolean | undefined> => {
-      let ready: boolean | undefined;
-      await complete(r, r.amp.readStatus().then((s) => (ready = s.ready)));
-      return ready;
+    const read = async () => {
+      let status;
+      await complete(r, r.amp.readStatus().then((s) => (status = s)));
+      return status;
     };
-    expect(await readReady()).toBe(false);
-    await r.run(1_400, 100);
-    expect(await readReady()).toBe(false);
-    await r.run(150, 50);
-    expect(await readReady()).toBe(true);
+    expect(await read()).toMatchObject({ powered: true, ready: false });
+    r.slave.input.set(16, 0b1); // the firmware finished warming up
+    expect(await read()).toMatchObject({ powered: true, ready: true });
+    r.slave.holding.set(0, 0);
+    r.slave.input.set(16, 0);
+    expect(await read()).toMatchObject({ powered: false, ready: false });
   });
 
   it("surfaces a profile that does not match the amplifier as amp_exception 02", async () => {
@@ -232,5 +233,23 @@ describe("ModbusAmplifier on relay-board-v1 (coils, FC 01/05)", () => {
       supplyVoltageV: null, outputCurrentMa: null, faults: [], firmwareVersion: null, source: null, zones: null,
     });
     expect(r.slave.trace.map((x) => x.req)).toEqual([{ kind: "readCoils", unitId: 1, address: 0, quantity: 1 }]);
+  });
+
+  it("is ready warmupMs (3 s) after the relay switched on: it has no status register to tell", async () => {
+    const r = await setup(relay, {}, relaySlave);
+    await complete(r, r.amp.powerOn());
+    const ready = async (): Promise<boolean | undefined> => {
+      let value: boolean | undefined;
+      await complete(r, r.amp.readStatus().then((s) => (value = s.ready)));
+      return value;
+    };
+    expect(await ready()).toBe(false);
+    await r.run(2_900, 100);
+    expect(await ready()).toBe(false);
+    await r.run(150, 50);
+    expect(await ready()).toBe(true);
+    await complete(r, r.amp.powerOff());
+    await complete(r, r.amp.powerOn());
+    expect(await ready()).toBe(false);
   });
 });

@@ -5,25 +5,33 @@
  * backoff (ReconnectingTransport).
  */
 import { SerialPort } from "serialport";
-import type { SerialSettings } from "@loa/shared";
+import { realpath } from "node:fs/promises";
+import { errorMessage, type SerialSettings, type TimerHandle } from "@loa/shared";
 import { ReconnectingTransport, type LineHandlers, type OpenLine, type ReconnectingTransportDeps } from "./reconnecting-transport.js";
 
 export interface SerialPortTransportDeps extends ReconnectingTransportDeps {
   path: string;
   /** Line settings; defaults 9600 8N1 (a profile's `serial` block fits here). */
   serial?: Partial<SerialSettings>;
+  /**
+   * How often to check that the device node still leads to the line that was opened (default 1000 ms;
+   * 0: never). The OS does not always fail a pending read when a USB adapter or a PTY vanishes.
+   */
+  presenceCheckMs?: number;
 }
 
 export class SerialPortTransport extends ReconnectingTransport {
   readonly name: string;
   private readonly path: string;
   private readonly serial: SerialSettings;
+  private readonly presenceCheckMs: number;
 
   constructor(deps: SerialPortTransportDeps) {
     super(deps);
     this.path = deps.path;
     this.name = deps.path;
     this.serial = { baud: 9600, parity: "none", dataBits: 8, stopBits: 1, ...deps.serial };
+    this.presenceCheckMs = deps.presenceCheckMs ?? 1_000;
   }
 
   protected async connect(handlers: LineHandlers): Promise<OpenLine> {
@@ -37,8 +45,10 @@ export class SerialPortTransport extends ReconnectingTransport {
     });
     // Attached before open so an error during open is never an unhandled 'error' event.
     port.on("error", (err: Error) => handlers.lost(err));
+    const device = await realpath(this.path).catch(() => this.path);
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     let closing = false;
+    const watch = this.watchPresence(device, (err) => handlers.lost(err));
     port.on("data", (chunk: Buffer) => handlers.data(chunk));
     port.on("close", (err: Error | null) => {
       if (!closing) handlers.lost(err ?? new Error(`${this.path} closed`));
@@ -47,9 +57,31 @@ export class SerialPortTransport extends ReconnectingTransport {
       write: (bytes) => writeTo(port, bytes),
       close: () => {
         closing = true;
+        watch?.cancel();
         return closePort(port);
       },
     };
+  }
+
+  /** Report the line lost when its path is gone or now leads to another device (a re-created PTY link). */
+  private watchPresence(device: string, lost: (err: Error) => void): TimerHandle | undefined {
+    if (this.presenceCheckMs <= 0) return undefined;
+    let checking = false;
+    const timer = this.clock.setInterval(() => {
+      if (checking) return;
+      checking = true;
+      realpath(this.path).then(
+        (now) => {
+          checking = false;
+          if (now !== device) lost(new Error(`${this.path} now leads to ${now}, not ${device}`));
+        },
+        (err: unknown) => {
+          checking = false;
+          lost(new Error(`${this.path} is gone: ${errorMessage(err)}`));
+        },
+      );
+    }, this.presenceCheckMs);
+    return timer;
   }
 }
 

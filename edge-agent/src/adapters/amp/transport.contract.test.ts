@@ -77,7 +77,7 @@ if (requireTool("socat")) {
       if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     };
     await openFar();
-    const transport = new SerialPortTransport({ path: pty.a, clock, log: silentLog, backoff });
+    const transport = new SerialPortTransport({ path: pty.a, clock, log: silentLog, backoff, presenceCheckMs: 100 });
     return {
       transport,
       far: () => far,
