@@ -93,7 +93,10 @@ export interface Link {
    * `publish_failed`).
    */
   publish<K extends OutboundKind>(kind: K, payload: PayloadOf<K>, opts?: PublishOptions): Promise<void>;
-  /** Subscribe to the chunks of one file (`<prefix>/media/<sha256>/+`) until `unwantMedia`. */
+  /**
+   * Subscribe to the chunks of one file (`<prefix>/media/<sha256>/+`) until `unwantMedia`; idempotent, kept
+   * across reconnects. Throws ProtocolError `invalid_topic` for a sha256 that is not 64 lowercase hex.
+   */
   wantMedia(sha256: string): void;
   unwantMedia(sha256: string): void;
   /** Register a handler; returns the function that removes it. */
