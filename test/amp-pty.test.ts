@@ -11,8 +11,9 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { SystemClock, getProfile } from "@loa/shared";
-import { ModbusAmplifier, ModbusMaster, SerialPortTransport } from "../edge-agent/src/adapters/amp/index.js";
+import { FakeClock, SystemClock, getProfile } from "@loa/shared";
+import { AmpEngine, ModbusSlave, createDuplexPair } from "@loa/firmware-sim";
+import { ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport } from "../edge-agent/src/adapters/amp/index.js";
 import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpMonitor, type AmpMonitorEvent } from "../edge-agent/src/core/amp-monitor.js";
@@ -274,5 +275,55 @@ describe.skipIf(!requireTool("socat"))("relay-board-v1 driver ⇄ loa-sim amp --
     await d.amp.powerOff();
     expect(await sim.writes()).toEqual(["coil0=1", "coil0=0"]);
     expect((await d.amp.readStatus()).powered).toBe(false);
+  });
+});
+
+/** The same stack in-process on a FakeClock: StreamTransport over the simulator's duplex pair, seeded noise. */
+describe("amplifier driver ⇄ simulator engine in-process (createDuplexPair, FakeClock)", () => {
+  async function inProcess() {
+    const clock = new FakeClock();
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const engine = new AmpEngine({ profile: getProfile("loa-amp-v1"), clock, random, firmwareVersion: { major: 1, minor: 2 } });
+    const [near, far] = createDuplexPair({ chunkBytes: 3 });
+    const slave = new ModbusSlave({ engine, stream: far, clock });
+    const transport = new StreamTransport({ connect: () => near, clock, log, name: "duplex-pair" });
+    await transport.open();
+    const master = new ModbusMaster({ transport, clock, log });
+    const amp = new ModbusAmplifier({ client: master, profile: getProfile("loa-amp-v1"), clock, log, transport });
+    /** Run `op` to completion, letting bytes flow and fake time pass in 5 ms steps. */
+    const complete = async <T>(op: Promise<T>): Promise<T> => {
+      let done = false;
+      const tracked = op.finally(() => (done = true));
+      for (let i = 0; i < 2_000 && !done; i++) {
+        for (let j = 0; j < 6; j++) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!done) await clock.advance(5);
+      }
+      return tracked;
+    };
+    return { clock, engine, slave, master, amp, complete };
+  }
+
+  it("reads ready from the simulator's status bit once it warmed up (1500 ms)", async () => {
+    const t = await inProcess();
+    await t.complete(t.amp.powerOn());
+    expect(await t.complete(t.amp.readStatus())).toMatchObject({ powered: true, ready: false, muted: true, firmwareVersion: "1.2" });
+    await t.clock.advance(1_500);
+    expect(await t.complete(t.amp.readStatus())).toMatchObject({ powered: true, ready: true });
+    t.slave.close();
+  });
+
+  it("gets through replies split in 3-byte chunks and 40 % corrupted ones with the default 2 retries", async () => {
+    const t = await inProcess();
+    t.engine.setNoise({ rate: 0.4, mode: "corrupt" });
+    for (const v of [20, 45, 30]) {
+      await t.complete(t.amp.setVolume(v));
+      expect((await t.complete(t.amp.readStatus())).volume).toBe(v);
+    }
+    expect(t.master.stats.crcErrors).toBeGreaterThan(0);
+    expect(t.master.stats.failures).toBe(0);
+    t.engine.setNoise({ rate: 0 });
+    expect(t.engine.state().registers).toMatchObject({ volume: 30, mute: 1 });
+    t.slave.close();
   });
 });
