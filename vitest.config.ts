@@ -3,6 +3,13 @@ import { fileURLToPath } from "node:url";
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
+/**
+ * Two groups: unit tests run in parallel first; then the timing-sensitive and cross-part tests (real clock
+ * start-time checks, child processes, brokers) run one file at a time, so two cores shared with parallel
+ * workers cannot make a 20 ms start target fail.
+ */
+const serialFiles = ["test/**/*.test.ts", "*/src/**/*.integration.test.ts", "*/src/**/*.serial.test.ts"];
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -13,11 +20,25 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["*/src/**/*.test.ts", "test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["*/src/**/*.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...serialFiles] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "serial",
+          include: serialFiles,
+          exclude: ["**/node_modules/**", "**/dist/**"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
