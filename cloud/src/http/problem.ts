@@ -40,6 +40,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   text_empty: 422,
   tts_unavailable: 503,
   ffmpeg_failed: 500,
+  // bulletin routes (cloud/src/http/routes/bulletins.ts)
+  wrong_field: 422,
+  bad_multipart: 400,
+  range_not_satisfiable: 416,
   // store (cloud/src/adapters/store/errors.ts)
   store_closed: 503,
 };

@@ -3,3 +3,4 @@ export * from "./common.js";
 export * from "./users.js";
 export * from "./areas.js";
 export * from "./devices.js";
+export * from "./bulletins.js";
