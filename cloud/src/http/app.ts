@@ -4,7 +4,7 @@
  * error handler that turns everything thrown into problem+json.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import type { Clock } from "@loa/shared";
+import type { Clock, HealthCheck } from "@loa/shared";
 import type { Logger } from "pino";
 import { AuditLog } from "../core/audit.js";
 import { ApiTokenService } from "../core/auth/api-tokens.js";
@@ -42,6 +42,8 @@ export interface HttpAppDeps {
   deviceLive?: DeviceLive;
   /** Remote commands; without it the command routes answer 503. */
   deviceCommands?: DeviceCommands;
+  /** Checks `/healthz` reports (store, broker, mqtt); any failing one makes it answer 503. */
+  health?: () => Record<string, HealthCheck>;
   /** More API modules (bulletins, broadcasts, plays, reports, stream), registered after the built-in ones. */
   routes?: readonly RouteModule[];
   /** Non-API handlers (panel static files, /metrics), mounted before the final 404. */
@@ -81,6 +83,7 @@ function contextOf(deps: HttpAppDeps): RouteContext {
     loginLimiter: new LoginRateLimiter({ clock, ...(config.loginLimit ?? {}) }),
     deviceLive: deps.deviceLive,
     deviceCommands: deps.deviceCommands,
+    health: deps.health,
   };
 }
 

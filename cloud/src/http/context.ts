@@ -2,7 +2,7 @@
  * What a route handler gets: the shared services (RouteContext) and, per request, a Call with the parsed
  * body and query, the authenticated actor, and the scoping and audit helpers bound to that actor.
  */
-import type { Clock } from "@loa/shared";
+import type { Clock, HealthCheck } from "@loa/shared";
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import { AreaIndex } from "../core/areas.js";
@@ -30,6 +30,8 @@ export interface RouteContext {
   loginLimiter: LoginRateLimiter;
   deviceLive: DeviceLive | undefined;
   deviceCommands: DeviceCommands | undefined;
+  /** What `/healthz` reports per part (store, broker, mqtt); absent = only liveness. */
+  health: (() => Record<string, HealthCheck>) | undefined;
 }
 
 export interface Call<B, Q> {

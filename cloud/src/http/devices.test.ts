@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAudit } from "../core/audit.js";
+import { verifyMosquittoHash } from "../broker/mosquitto-passwd.js";
 import { verifyDeviceToken } from "../core/auth/device-tokens.js";
 import { sha256Hex } from "../core/auth/secrets.js";
 import { bodyOf, startHarness, type Harness } from "./harness.fixture.js";
@@ -30,8 +31,11 @@ describe("POST /api/v1/devices", () => {
     expect(c.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(c.edgeConfig).toEqual({ deviceId: c.device.id, token: c.token, mqttUrl: "mqtt://loa.test:1883", prefix: "loa/v1", profile: "loa-amp-v1", tz: "Asia/Ho_Chi_Minh" });
     expect(r.text).not.toContain("tokenHash");
+    expect(r.text).not.toContain("mqttHash");
     const stored = h.catalog.data().devices.find((d) => d.id === c.device.id);
     expect(stored?.tokenHash).toBe(sha256Hex(c.token));
+    // The same token as a Mosquitto hash, for `loa-cloud export-mosquitto` (ARCHITECTURE §4).
+    expect(verifyMosquittoHash(stored?.mqttHash ?? "", c.token)).toBe(true);
     const audit = await readAudit(h.journal, (e) => e.action === "device.create");
     expect(audit).toMatchObject([{ who: { username: "c1op" }, target: { type: "device", id: c.device.id } }]);
     expect(JSON.stringify(audit)).not.toContain(c.token);
@@ -159,6 +163,8 @@ describe("PATCH/DELETE /api/v1/devices/:id and token rotation", () => {
     const after = h.catalog.data().devices.find((d) => d.id === "dev_r");
     expect(after && verifyDeviceToken(after, old)).toBe(false);
     expect(after && verifyDeviceToken(after, token)).toBe(true);
+    expect(verifyMosquittoHash(after?.mqttHash ?? "", token)).toBe(true);
+    expect(r.text).not.toContain("mqttHash");
     expect(h.live.revoked).toEqual(["dev_r"]);
     expect(await readAudit(h.journal, (e) => e.action === "device.token_rotate")).toHaveLength(1);
   });

@@ -30,9 +30,16 @@ export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item) });
 }
 
+/** One part of the process as `/healthz` reports it (store, broker, mqtt). */
+export const HealthCheck = z.object({ ok: z.boolean(), detail: z.string().optional() });
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
 export const HealthzResponse = z.object({
-  ok: z.literal(true),
+  /** True when every check passes (then status 200; otherwise 503). */
+  ok: z.boolean(),
   /** Epoch ms of the server clock: lets a client estimate its own clock offset. */
   time: z.number().int(),
+  /** Per part; absent when the process wires none. */
+  checks: z.record(z.string(), HealthCheck).optional(),
 });
 export type HealthzResponse = z.infer<typeof HealthzResponse>;

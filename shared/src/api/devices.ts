@@ -24,8 +24,8 @@ export const DeviceHealthView = z.object({
 });
 export type DeviceHealthView = z.infer<typeof DeviceHealthView>;
 
-/** Never the token hash. `state`: offline wins over fault; fault = online with an active fault. */
-export const DeviceView = Device.omit({ tokenHash: true }).extend({
+/** Never the token's hashes. `state`: offline wins over fault; fault = online with an active fault. */
+export const DeviceView = Device.omit({ tokenHash: true, mqttHash: true }).extend({
   state: DeviceState,
   health: DeviceHealthView,
 });

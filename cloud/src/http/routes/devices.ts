@@ -14,6 +14,7 @@ import {
   type Device,
   type EdgeConfigDoc,
 } from "@loa/shared";
+import { mosquittoPasswordHash } from "../../broker/mosquitto-passwd.js";
 import { DEVICE_AREA_KINDS } from "../../core/areas.js";
 import { newDeviceToken } from "../../core/auth/device-tokens.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../core/errors.js";
@@ -120,7 +121,8 @@ function registerCreate(api: ApiRouter, ctx: RouteContext): void {
       const profile = b.profile ?? ctx.config.defaultProfile;
       checkProfile(ctx, profile);
       const { token, tokenHash } = newDeviceToken();
-      const device: Device = { id: newId("dev"), name: b.name, areaId: b.areaId, profile, tokenHash, createdAt: call.nowIso() };
+      // mqttHash: the same token for an external Mosquitto (loa-cloud export-mosquitto, ARCHITECTURE §4).
+      const device: Device = { id: newId("dev"), name: b.name, areaId: b.areaId, profile, tokenHash, mqttHash: mosquittoPasswordHash(token), createdAt: call.nowIso() };
       await ctx.catalog.update((draft) => {
         checkNameFree(draft, device.areaId, device.name);
         draft.devices.push(device);
@@ -194,10 +196,12 @@ function registerChanges(api: ApiRouter, ctx: RouteContext): void {
       const id = call.param("id");
       visibleDevice(call, ctx, id, "devices.write");
       const { token, tokenHash } = newDeviceToken();
+      const mqttHash = mosquittoPasswordHash(token);
       const device = await ctx.catalog.update((draft) => {
         const d = draft.devices.find((x) => x.id === id);
         if (!d) throw new NotFoundError(`device ${id}`);
         d.tokenHash = tokenHash;
+        d.mqttHash = mqttHash;
         return { ...d };
       });
       await ctx.deviceLive?.revoke?.(id);

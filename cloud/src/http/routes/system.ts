@@ -9,11 +9,15 @@ export function registerSystemRoutes(api: ApiRouter, ctx: RouteContext): void {
   api.add({
     method: "get",
     path: "/healthz",
-    summary: "Liveness: the process answers",
+    summary: "Liveness and the state of the store, the broker and the MQTT link",
     tag: "system",
     auth: "public",
-    responses: { 200: { description: "alive", schema: HealthzResponse } },
-    handler: () => ({ status: 200, body: { ok: true, time: ctx.clock.now() } }),
+    responses: { 200: { description: "alive, every check passes", schema: HealthzResponse }, 503: { description: "a check fails (store, broker, mqtt)", schema: HealthzResponse } },
+    handler: () => {
+      const checks = ctx.health?.();
+      const ok = Object.values(checks ?? {}).every((c) => c.ok);
+      return { status: ok ? 200 : 503, body: { ok, time: ctx.clock.now(), ...(checks ? { checks } : {}) } };
+    },
   });
 
   let doc: Record<string, unknown> | undefined;

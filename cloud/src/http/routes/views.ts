@@ -35,7 +35,7 @@ export function stateOf(h: DeviceHealth): DeviceState {
 }
 
 export function deviceView(d: Device, live: DeviceLive | undefined): DeviceView {
-  const { tokenHash: _secret, ...rest } = d;
+  const { tokenHash: _secret, mqttHash: _mqttHash, ...rest } = d;
   const h = live?.health(d.id) ?? UNKNOWN_HEALTH;
   return { ...rest, state: stateOf(h), health: healthView(h) };
 }
