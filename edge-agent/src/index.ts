@@ -1,1 +1,29 @@
-export {};
+/**
+ * @loa/edge-agent: the receiver (ARCHITECTURE §1). `loa-edge` runs main.ts; the fleet simulator builds agents
+ * in-process from these exports: an Agent over its own Link (MqttJsLink to the cloud), an amplifier driven
+ * over a StreamTransport (createStreamAmplifier, the firmware simulator on the other end), and a chosen sink
+ * (TimingSink + SilentDecoder for a thousand receivers, WavFileSink + FfmpegDecoder to capture real audio).
+ */
+export { Agent, DEFAULT_AGENT_OPTIONS, type AgentDeps, type AgentEvent, type AgentOptions, type AgentStats } from "./core/agent.js";
+export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, createStreamAmplifier, type AmpHardware, type BuildEdgeOptions, type EdgeRuntime } from "./wiring.js";
+export { ConfigError, loadConfig, parseConfig, ENV_VARS, type EdgeConfig, type LoadedConfig } from "./core/config.js";
+export { REBOOT_EXIT_CODE } from "./core/commands.js";
+export { NoAmplifier } from "./core/no-amplifier.js";
+export type { PlayerEvent, PlayerOptions } from "./core/player-types.js";
+
+export { MqttJsLink, type MqttJsLinkDeps } from "./adapters/mqtt/mqtt-js-link.js";
+export { NodeDurableFs } from "./adapters/fs/node-fs.js";
+export { NodeHostMetrics } from "./adapters/system/node-host-metrics.js";
+export {
+  createAudioSink, FfmpegDecoder, NullSink, SilentDecoder, TimingSink, WavFileSink, AplaySink, parseWav, wavFileNameOf,
+  type SinkConfig,
+} from "./adapters/audio/index.js";
+export { createSerialAmplifier, ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport } from "./adapters/amp/index.js";
+
+// The ports, whole: the fleet simulator implements some of them (a counting Link, a capturing sink).
+export * from "./ports/amplifier.js";
+export * from "./ports/audio.js";
+export * from "./ports/fs.js";
+export * from "./ports/host-metrics.js";
+export * from "./ports/link.js";
+export * from "./ports/serial.js";

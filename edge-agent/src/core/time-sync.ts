@@ -22,6 +22,8 @@ export interface TimeSyncDeps {
   sampleGapMs?: number;
   /** Resync period (default 600 000 = 10 min). */
   intervalMs?: number;
+  /** Called after every successful round (the player re-plans its waits on a new offset). */
+  onSync?: (result: TimeSyncResult) => void;
 }
 
 export interface TimeSyncResult {
@@ -160,6 +162,11 @@ export class TimeSync {
     const result = { offsetMs: Math.round(best.offsetMs), rttMs: best.rttMs, samples: got.length, at: this.deps.clock.now() };
     this.lastResult = result;
     this.deps.log.info({ ...result, changeMs: before === undefined ? null : result.offsetMs - before }, "clock offset to the cloud updated");
+    try {
+      this.deps.onSync?.(result);
+    } catch (err) {
+      this.deps.log.error({ err: errorMessage(err) }, "time sync listener threw");
+    }
     return result;
   }
 
