@@ -1,0 +1,102 @@
+/**
+ * The receiver end to end (ARCHITECTURE §3, §5, §6) on the real clock: the Agent in-process with MqttJsLink
+ * on a real aedes broker (127.0.0.1, port 0), a cloud test double (fixtures/edge-cloud.ts), the firmware
+ * simulator as the amplifier over an in-memory serial line, and real ffmpeg decoding into the WAV sink.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { DeviceEvent, MediaRef, PlanPayload } from "@loa/shared";
+import { parseWav } from "@loa/edge-agent";
+import { readFile } from "node:fs/promises";
+import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
+import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import { makeBulletin, startEdge, type EdgeUnderTest } from "./fixtures/edge-harness.js";
+
+const DEVICE = "dev_edge_it";
+const TOKEN = "tok-edge-it";
+
+let mediaDir = "";
+const bulletins: { a: Buffer; b: Buffer } = { a: Buffer.alloc(0), b: Buffer.alloc(0) };
+const DURATION = { a: 1_000, b: 800 };
+
+beforeAll(async () => {
+  mediaDir = await mkdtemp(join(tmpdir(), "loa-edge-media-"));
+  bulletins.a = await makeBulletin(mediaDir, "a", 440, DURATION.a);
+  bulletins.b = await makeBulletin(mediaDir, "b", 660, DURATION.b);
+  return () => rm(mediaDir, { recursive: true, force: true });
+});
+
+let dir = "";
+let broker: TestBroker;
+let cloud: FakeCloud;
+let edge: EdgeUnderTest | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "loa-edge-it-"));
+  broker = await TestBroker.start({ [DEVICE]: TOKEN });
+  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
+});
+
+afterEach(async () => {
+  await edge?.stop();
+  edge = undefined;
+  await cloud.close();
+  await broker.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A plan time `ms` from now, on a 100 ms boundary. */
+const inMs = (ms: number): number => Math.ceil((Date.now() + ms) / 100) * 100;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function plan(version: number, items: { playId: string; at: number; media: MediaRef; priority?: "normal" | "emergency" }[]): PlanPayload {
+  return {
+    version,
+    serverTime: new Date().toISOString(),
+    items: items.map((i) => ({ playId: i.playId, at: iso(i.at), priority: i.priority ?? "normal", media: i.media })),
+  };
+}
+
+function started(playId: string): Extract<DeviceEvent, { type: "play_started" }> {
+  const e = cloud.eventsOf(playId).find((x) => x.type === "play_started");
+  if (!e || e.type !== "play_started") throw new Error(`no play_started for ${playId}`);
+  return e;
+}
+
+const start = (options = {}) => startEdge({ dir, url: broker.deviceUrl, deviceId: DEVICE, token: TOKEN, options });
+
+describe("receiver: plan, media, play, report", () => {
+  it("plays two plays at fixed times: whole bulletins, on the second, reported in seq order", { retry: 1, timeout: 30_000 }, async () => {
+    const a = cloud.addMedia(bulletins.a, DURATION.a);
+    const b = cloud.addMedia(bulletins.b, DURATION.b);
+    edge = await start();
+    const at1 = inMs(3_500);
+    const at2 = at1 + 2_000;
+    await cloud.publishPlan(plan(1, [{ playId: `bc_a:${at1}`, at: at1, media: a }, { playId: `bc_b:${at2}`, at: at2, media: b }]));
+    await waitUntil("both plays finished and acked", () => cloud.events("play_finished").length === 2 && edge?.agent.parts.outbox.depth() === 0, 15_000);
+
+    for (const [playId, at, durationMs] of [[`bc_a:${at1}`, at1, DURATION.a], [`bc_b:${at2}`, at2, DURATION.b]] as const) {
+      const lateMs = Date.parse(started(playId).startedAt) - at;
+      expect(lateMs, `${playId} start vs at`).toBeGreaterThanOrEqual(0);
+      expect(lateMs, `${playId} start vs at`).toBeLessThanOrEqual(20);
+      const wav = parseWav(await readFile(edge.sink.fileOf(playId)));
+      expect(wav).toMatchObject({ sampleRate: 48_000, channels: 1, bitsPerSample: 16 });
+      expect(Math.abs(wav.durationMs - durationMs), `${playId} captured duration`).toBeLessThanOrEqual(50);
+      const finished = cloud.eventsOf(playId).find((e) => e.type === "play_finished");
+      expect(finished).toMatchObject({ playedMs: Math.round(wav.durationMs) });
+    }
+    const types = cloud.events().map((e) => e.type);
+    expect(types.slice(0, 3).sort()).toEqual(["media_ready", "media_ready", "plan_applied"]);
+    expect(types[0]).toBe("plan_applied");
+    expect(types.slice(3)).toEqual(["play_started", "play_finished", "play_started", "play_finished"]);
+    const seqs = cloud.events().map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(cloud.events("media_ready").map((e) => (e.type === "media_ready" ? e.sha256 : "")).sort()).toEqual([a.sha256, b.sha256].sort());
+    expect(cloud.seqConflicts).toEqual([]);
+    expect(cloud.protocolErrors).toEqual([]);
+    // The amplifier was really driven: powered on muted, unmuted for the plays, muted after.
+    expect(edge.engine.state().registers.mute).toBe(1);
+  });
+});
