@@ -18,13 +18,14 @@ const DEVICE = "dev_edge_it";
 const TOKEN = "tok-edge-it";
 
 let mediaDir = "";
-const bulletins: { a: Buffer; b: Buffer } = { a: Buffer.alloc(0), b: Buffer.alloc(0) };
-const DURATION = { a: 1_000, b: 800 };
+const bulletins = { a: Buffer.alloc(0), b: Buffer.alloc(0), long: Buffer.alloc(0) };
+const DURATION = { a: 1_000, b: 800, long: 3_000 };
 
 beforeAll(async () => {
   mediaDir = await mkdtemp(join(tmpdir(), "loa-edge-media-"));
   bulletins.a = await makeBulletin(mediaDir, "a", 440, DURATION.a);
   bulletins.b = await makeBulletin(mediaDir, "b", 660, DURATION.b);
+  bulletins.long = await makeBulletin(mediaDir, "long", 330, DURATION.long);
   return () => rm(mediaDir, { recursive: true, force: true });
 });
 
@@ -98,5 +99,79 @@ describe("receiver: plan, media, play, report", () => {
     expect(cloud.protocolErrors).toEqual([]);
     // The amplifier was really driven: powered on muted, unmuted for the plays, muted after.
     expect(edge.engine.state().registers.mute).toBe(1);
+  });
+});
+
+describe("receiver: offline, pre-emption, amplifier faults", () => {
+  it("plays on time with the broker down; its events arrive after it is back, each stored once and acked", { timeout: 40_000 }, async () => {
+    const a = cloud.addMedia(bulletins.a, DURATION.a);
+    edge = await start();
+    const at = inMs(4_000);
+    const playId = `bc_off:${at}`;
+    await cloud.publishPlan(plan(1, [{ playId, at, media: a }]));
+    await waitUntil("media ready and acked", () => cloud.events("media_ready").length === 1 && edge?.agent.parts.outbox.depth() === 0, 10_000);
+    let backAt = 0;
+    edge.link.on("online", () => void (backAt ||= Date.now()));
+    // Down before `at`, up again well after the play ended (a broker restart: sessions and retained plan gone).
+    const restarted = broker.restart(at + DURATION.a + 1_500 - Date.now());
+    await waitUntil("link offline", () => edge?.link.online === false, 3_000);
+    expect(Date.now()).toBeLessThan(at - 300);
+    await restarted;
+    await waitUntil("play reported and acked", () => cloud.events("play_finished").length === 1 && edge?.agent.parts.outbox.depth() === 0, 20_000);
+
+    const startedAt = Date.parse(started(playId).startedAt);
+    expect(startedAt - at).toBeGreaterThanOrEqual(0);
+    expect(startedAt - at).toBeLessThanOrEqual(20);
+    expect(startedAt + DURATION.a).toBeLessThan(backAt);
+    expect(cloud.eventsOf(playId).map((e) => e.type)).toEqual(["play_started", "play_finished"]);
+    // Nothing more is sent once acked.
+    const batches = cloud.batches.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(cloud.batches.length).toBe(batches);
+    expect(cloud.seqConflicts).toEqual([]);
+  });
+
+  it("an emergency play_now pre-empts a normal play: play_interrupted{byPlayId} then play_started", { timeout: 30_000 }, async () => {
+    const long = cloud.addMedia(bulletins.long, DURATION.long);
+    const emergency = cloud.addMedia(bulletins.b, DURATION.b);
+    edge = await start();
+    const at = inMs(3_000);
+    const normal = `bc_long:${at}`;
+    await cloud.publishPlan(plan(1, [{ playId: normal, at, media: long }]));
+    await waitUntil("normal play on air", () => edge?.playerEvents.some((e) => e.type === "play_started") === true, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const emgId = "bc_emg:1";
+    await cloud.sendCmd({ cmdId: "c_emg", type: "play_now", args: { playId: emgId, media: emergency, priority: "emergency" }, expiresAt: iso(Date.now() + 60_000) });
+    await waitUntil("emergency finished and acked", () => cloud.eventsOf(emgId).some((e) => e.type === "play_finished") && edge?.agent.parts.outbox.depth() === 0, 15_000);
+
+    const cut = cloud.eventsOf(normal).find((e) => e.type === "play_interrupted");
+    expect(cut).toMatchObject({ type: "play_interrupted", byPlayId: emgId });
+    const playedMs = cut?.type === "play_interrupted" ? cut.playedMs : -1;
+    expect(playedMs).toBeGreaterThan(400);
+    expect(playedMs).toBeLessThan(DURATION.long);
+    expect(cloud.eventsOf(emgId).map((e) => e.type)).toEqual(["play_started", "play_finished"]);
+    expect(cut?.seq ?? 0).toBeLessThan(cloud.eventsOf(emgId)[1]?.seq ?? 0);
+    expect(cloud.cmdRes.find((r) => r.cmdId === "c_emg")).toMatchObject({ ok: true, result: { playId: emgId, status: "started" } });
+    // The normal play is not played again from the top.
+    expect(cloud.eventsOf(normal).filter((e) => e.type === "play_started")).toHaveLength(1);
+  });
+
+  it("the amplifier stops answering during a play: the play is still reported honestly, plus amp_fault{unreachable}", { timeout: 30_000 }, async () => {
+    const a = cloud.addMedia(bulletins.a, DURATION.a);
+    edge = await start({ ampUnreachableAfter: 2, ampPollMs: 300 });
+    const at = inMs(3_500);
+    const playId = `bc_amp:${at}`;
+    await cloud.publishPlan(plan(1, [{ playId, at, media: a }]));
+    await waitUntil("media ready", () => cloud.events("media_ready").length === 1, 10_000);
+    edge.engine.setFault("no_response", true);
+    await waitUntil("play reported", () => cloud.eventsOf(playId).some((e) => e.type === "play_finished" || e.type === "play_failed"), 15_000);
+    await waitUntil("amp_fault reported", () => cloud.events("amp_fault").length > 0, 5_000);
+
+    expect(cloud.eventsOf(playId).map((e) => e.type)).toEqual(["play_started", "play_finished"]);
+    const wav = parseWav(await readFile(edge.sink.fileOf(playId)));
+    expect(Math.abs(wav.durationMs - DURATION.a)).toBeLessThanOrEqual(50);
+    expect(cloud.events("amp_fault").every((e) => e.type === "amp_fault" && e.code === "unreachable")).toBe(true);
+    edge.engine.setFault("no_response", false);
+    await waitUntil("amp_recovered reported", () => cloud.events("amp_recovered").some((e) => e.type === "amp_recovered" && e.code === "unreachable"), 5_000);
   });
 });
