@@ -15,6 +15,7 @@ export interface Subcommand {
  */
 export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   amp: { summary: "amplifier firmware simulator on a serial line (Modbus RTU slave)", load: () => import("./amp.js") },
+  fleet: { summary: "N simulated receivers (real edge-agent code, emulated amplifiers) against a cloud", load: () => import("../fleet/cli.js") },
 };
 
 function usage(commands: Readonly<Record<string, Subcommand>>): string {
