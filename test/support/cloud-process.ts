@@ -1,0 +1,153 @@
+/**
+ * Run the compiled `loa-cloud` as a child process for tests: build when dist is stale, start on free ports
+ * (port 0; the bound ones come from the ready line), a small HTTP client with the session cookie, and an
+ * SSE reader.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "cloud/bin/loa-cloud.js");
+const MAIN = join(ROOT, "cloud/dist/main.js");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** `tsc -b` only when cloud/dist/main.js is missing or older than a source of cloud or shared. */
+export function ensureBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(MAIN).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newestMtime(join(ROOT, "cloud/src")), newestMtime(join(ROOT, "shared/src")));
+  if (built >= sources) return;
+  execFileSync("npx", ["tsc", "-b", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit", timeout: 180_000 });
+}
+
+export interface CloudProcess {
+  proc: ChildProcess;
+  httpUrl: string;
+  mqttPort: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+const READY = /^loa-cloud ready http=(\S+) mqtt=(\d+) ws=(\S+) data=(.+)$/m;
+
+/** The environment without any LOA_* / MQTT_URL of the machine, plus `env`. */
+export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LOA_") && k !== "MQTT_URL"));
+  return { ...base, LOA_LOG_LEVEL: "warn", ...env };
+}
+
+export function runCloud(env: Record<string, string>): { proc: ChildProcess; exited: Promise<number | null>; stdout(): string; stderr(): string } {
+  const proc = spawn(process.execPath, [BIN], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
+  proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return { proc, exited, stdout: () => out, stderr: () => err };
+}
+
+/** Start on 127.0.0.1 with free ports and wait for the ready line. */
+export async function startCloudProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<CloudProcess> {
+  const run = runCloud({ LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "0", ...env });
+  const until = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void run.exited.then((c) => (exitCode = c));
+  for (;;) {
+    const m = READY.exec(run.stdout());
+    if (m?.[1] && m[2]) return { ...run, httpUrl: m[1], mqttPort: Number(m[2]) };
+    if (exitCode !== undefined) throw new Error(`loa-cloud exited with ${exitCode} before ready:\n${run.stdout()}\n${run.stderr()}`);
+    if (Date.now() > until) {
+      run.proc.kill("SIGKILL");
+      throw new Error(`loa-cloud not ready within ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when it had to be killed). */
+export async function stopCloudProcess(c: Pick<CloudProcess, "proc" | "exited">, graceMs = 8000): Promise<number | null> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return c.proc.exitCode;
+  c.proc.kill("SIGTERM");
+  const timer = setTimeout(() => c.proc.kill("SIGKILL"), graceMs);
+  const code = await c.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 8000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+  id?: string;
+}
+
+/** Read an SSE stream in the background; `events` fills as frames arrive. */
+export async function openSse(url: string, headers: Record<string, string>): Promise<{ events: SseEvent[]; raw(): string; close(): void; status: number; contentType: string | null }> {
+  const ctrl = new AbortController();
+  const res = await fetch(url, { headers: { Accept: "text/event-stream", ...headers }, signal: ctrl.signal });
+  const events: SseEvent[] = [];
+  let raw = "";
+  let buf = "";
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    try {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) return;
+        const text = decoder.decode(chunk.value, { stream: true });
+        raw += text;
+        buf += text;
+        let end: number;
+        while ((end = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const ev = parseBlock(block);
+          if (ev) events.push(ev);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { events, raw: () => raw, close: () => ctrl.abort(), status: res.status, contentType: res.headers.get("content-type") };
+}
+
+function parseBlock(block: string): SseEvent | undefined {
+  let event = "message";
+  let data = "";
+  let id: string | undefined;
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event: ")) event = line.slice(7);
+    else if (line.startsWith("data: ")) data += line.slice(6);
+    else if (line.startsWith("id: ")) id = line.slice(4);
+  }
+  if (data === "") return undefined;
+  return { event, data: JSON.parse(data) as unknown, ...(id !== undefined ? { id } : {}) };
+}
