@@ -18,7 +18,7 @@ const DEVICE = "dev_edge_it";
 const TOKEN = "tok-edge-it";
 
 let mediaDir = "";
-const bulletins = { a: Buffer.alloc(0), b: Buffer.alloc(0), long: Buffer.alloc(0) };
+const bulletins: Record<"a" | "b" | "long", Buffer> = { a: Buffer.alloc(0), b: Buffer.alloc(0), long: Buffer.alloc(0) };
 const DURATION = { a: 1_000, b: 800, long: 3_000 };
 
 beforeAll(async () => {

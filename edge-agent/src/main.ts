@@ -12,6 +12,9 @@ const EXIT_CONFIG = 78;
 /** systemd gives TimeoutStopSec=20: finish well before it kills us. */
 const STOP_TIMEOUT_MS = 15_000;
 
+/** Set once a stop began; the process exits at its end. */
+let leaving: Promise<void> | undefined;
+
 const USAGE = `usage: loa-edge --config /etc/loa/edge.json
 
 Runs a Loa receiver. Every setting can also come from a LOA_EDGE_* environment variable (docs/receiver.md).`;
@@ -44,7 +47,7 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const w of warnings) log.warn(w);
   let runtime: EdgeRuntime | undefined;
   const leave = (code: number): Promise<void> => shutdown(runtime, log, code);
-  runtime = await buildEdge(config, { log, exit: leave });
+  // Before anything is built: a SIGTERM during start still gets the safe stop (Agent.stop waits for start).
   process.once("SIGTERM", () => void leave(0));
   process.once("SIGINT", () => void leave(0));
   process.on("unhandledRejection", (err) => log.error({ err: errorMessage(err) }, "unhandled rejection (kept running)"));
@@ -52,13 +55,13 @@ async function main(argv: readonly string[]): Promise<void> {
     log.fatal({ err: errorMessage(err), stack: err.stack }, "uncaught exception: stopping");
     void leave(1);
   });
+  runtime = await buildEdge(config, { log, exit: leave });
+  if (leaving) return;
   await runtime.start().catch((err: unknown) => {
     log.fatal({ err: errorMessage(err) }, "agent failed to start");
     return leave(1);
   });
 }
-
-let leaving: Promise<void> | undefined;
 
 /** Safe stop (playback off, amplifier ramped down, muted, off; outbox on disk; offline status), then exit. */
 function shutdown(runtime: EdgeRuntime | undefined, log: Logger, code: number): Promise<void> {

@@ -70,6 +70,7 @@ export class Agent {
   private plansApplied = 0;
   private plansIgnored = 0;
   private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     this.log = deps.log.child({ ns: "edge.agent" });
@@ -103,8 +104,12 @@ export class Agent {
     return this.state === "running";
   }
 
-  async start(): Promise<void> {
-    if (this.state !== "new") return;
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     this.state = "starting";
     const p = this.parts;
     await p.muteAmp("agent start");
@@ -120,6 +125,7 @@ export class Agent {
     p.telemetry.start();
     p.timeSync.start();
     await this.deps.link.start();
+    if (this.state !== "starting") return;
     this.state = "running";
     this.log.info({ bootId: this.deps.link.bootId, plan: opened.plan?.version ?? null, recovered: opened.recovered.length }, "agent started");
   }
@@ -159,6 +165,8 @@ export class Agent {
       this.state = "stopped";
       return;
     }
+    // Stopping half way through start would leave parts running: let start finish (or fail) first.
+    await this.starting?.catch(() => undefined);
     this.state = "stopping";
     const p = this.parts;
     this.log.info("agent stopping");
