@@ -5,12 +5,13 @@
  * SIGTERM → exit 0, a restart that keeps the device and the admin login, the first-start password printed
  * once, and bad settings listed all at once.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, examples, type StatusBirth } from "@loa/shared";
+import { verifyMosquittoHash } from "../cloud/src/broker/mosquitto-passwd.js";
 import { ensureBuilt, openSse, runCloud, startCloudProcess, stopCloudProcess, waitFor, type CloudProcess, type SseEvent } from "./support/cloud-process.js";
 
 const ADMIN_PASSWORD = "matkhau-thu-nghiem-1";
@@ -186,6 +187,28 @@ describe("loa-cloud as a process", () => {
     const c = await connectDevice(cloud.mqttPort, device.id, device.token, "boot_2");
     expect(c.connected).toBe(true);
     expect(await stopCloudProcess(cloud)).toBe(0);
+  });
+
+  it("export-mosquitto writes the broker's files from the data dir, with the device's token as a Mosquitto hash", async () => {
+    const out = join(tempDir(), "mosquitto");
+    const run = runCloud({ LOA_DATA_DIR: dataDir, LOA_MQTT_CLOUD_PASSWORD: "cloud-password-0123456789" }, ["export-mosquitto", "--out", out, "--listen-port", "18830"]);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toContain("1 device(s) in the password file");
+    expect(run.stdout()).not.toContain("cloud-password-0123456789");
+    const lines = readFileSync(join(out, "passwd"), "utf8").trim().split("\n");
+    const hash = lines.find((l) => l.startsWith(`${device.id}:`))?.slice(device.id.length + 1) ?? "";
+    expect(verifyMosquittoHash(hash, device.token)).toBe(true);
+    expect(lines.some((l) => l.startsWith("loa-cloud:"))).toBe(true);
+    expect(statSync(join(out, "passwd")).mode & 0o777).toBe(0o640);
+    expect(readFileSync(join(out, "mosquitto.conf"), "utf8")).toMatch(/^listener 18830$/m);
+    // Without the cloud password one is generated and shown once.
+    const gen = runCloud({ LOA_DATA_DIR: dataDir }, ["export-mosquitto", "--out", out]);
+    expect(await gen.exited).toBe(0);
+    expect(gen.stdout()).toMatch(/LOA_MQTT_CLOUD_PASSWORD='[A-Za-z0-9_-]{32}'/);
+    // No catalogue, no export.
+    const none = runCloud({ LOA_DATA_DIR: join(tempDir(), "empty") }, ["export-mosquitto", "--out", out]);
+    expect(await none.exited).toBe(1);
+    expect(none.stderr()).toMatch(/no catalogue at .*catalog\.json/);
   });
 });
 

@@ -53,8 +53,8 @@ export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, LOA_LOG_LEVEL: "warn", ...env };
 }
 
-export function runCloud(env: Record<string, string>): { proc: ChildProcess; exited: Promise<number | null>; stdout(): string; stderr(): string } {
-  const proc = spawn(process.execPath, [BIN], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+export function runCloud(env: Record<string, string>, args: readonly string[] = []): { proc: ChildProcess; exited: Promise<number | null>; stdout(): string; stderr(): string } {
+  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));

@@ -53,6 +53,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedCli {
     const isOption = out.command === "export-mosquitto" && name in EXPORT_FLAGS;
     if (!name.startsWith("--") || (!isSetting && !isOption)) {
       out.issues.push({ key: name, message: name.startsWith("-") ? "unknown flag (see --help)" : "unexpected argument" });
+      // Its value, if it has one, is not a second problem.
+      if (name.startsWith("-") && eq <= 0 && args[i + 1] !== undefined && !args[i + 1]?.startsWith("-")) i++;
       continue;
     }
     let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : args[i + 1];
