@@ -50,6 +50,12 @@ async function command<T extends CmdPayload["type"]>(type: T, args: Extract<CmdP
   return res;
 }
 
+/** The result of a successful answer. */
+function resultOf(res: CmdResPayload): Record<string, unknown> {
+  if (!res.ok) throw new Error(`command failed: ${res.error.code} ${res.error.message}`);
+  return res.result ?? {};
+}
+
 /** Writes the amplifier saw (FC 06/16), as [address, value]. */
 function writes(since = 0): [number, number][] {
   return edge.engine
@@ -72,7 +78,7 @@ describe("receiver commands", () => {
   it("answers sync_time, set_volume, amp_power, test_tone and stop", async () => {
     const sync = await command("sync_time", {});
     expect(sync).toMatchObject({ ok: true, result: { offsetMs: expect.any(Number) as number } });
-    expect(Math.abs(Number((sync as { result: { offsetMs: number } }).result.offsetMs))).toBeLessThan(50);
+    expect(Math.abs(Number(resultOf(sync).offsetMs))).toBeLessThan(50);
 
     expect(await command("set_volume", { volume: 40 })).toEqual({ cmdId: expect.any(String) as string, ok: true, result: { volume: 40 } });
     const since = Date.now();
@@ -83,7 +89,7 @@ describe("receiver commands", () => {
 
     const tone = await command("test_tone", { freqHz: 1000, durationMs: 400 });
     expect(tone).toMatchObject({ ok: true, result: { interruptedBy: null, ampError: null } });
-    const playedMs = (tone as { result: { playedMs: number } }).result.playedMs;
+    const playedMs = Number(resultOf(tone).playedMs);
     expect(Math.abs(playedMs - 400)).toBeLessThanOrEqual(30);
     expect(edge.engine.readRegister("volume")).toBe(40);
 
