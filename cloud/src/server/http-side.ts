@@ -100,7 +100,7 @@ function deviceLive(d: HttpSideDeps): DeviceLive {
       await presence.revoke(id);
       if (d.store.catalog.data().devices.some((x) => x.id === id)) return;
       const clear = async (kind: "plan" | "status"): Promise<void> => {
-        await mqtt.clearRetained(kind, id).catch((err: unknown) => d.log.warn({ deviceId: id, kind, err: String(err) }, "retained message not cleared"));
+        await mqtt.clearRetained(kind, id).catch((err: unknown) => d.log.child({ ns: "cloud.devices" }).warn({ deviceId: id, kind, err: String(err) }, "retained message not cleared"));
       };
       await Promise.all([clear("plan"), clear("status")]);
       presence.forget(id);

@@ -3,7 +3,7 @@
  * the connection alive; deleting a device drops its session, clears its retained status on the broker and
  * forgets its live state; close() releases every port.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, type StatusBirth } from "@loa/shared";
 import { openSse, waitFor } from "../../../test/support/cloud-process.js";
+import { generateTone } from "../adapters/ffmpeg/tone.js";
 import { loadCloudConfig } from "../config.js";
 import { startCloud, type RunningCloud } from "./start-cloud.js";
 
@@ -82,6 +83,33 @@ describe("startCloud", () => {
     other.close();
     // Closed streams unsubscribe from the feed.
     await waitFor(() => (cloud.feed.subscribers === 0 ? true : undefined), "streams released");
+  });
+
+  it("play_now: an uploaded bulletin goes to the device as its media reference, with a playId", async () => {
+    const wav = await generateTone({ durationMs: 4000, outPath: join(dir, "tone.wav") });
+    const form = new FormData();
+    form.set("title", "Thông báo thử");
+    form.set("file", new Blob([await readFile(wav)], { type: "audio/wav" }), "tone.wav");
+    const up = await fetch(`${cloud.httpUrl}/api/v1/bulletins`, { method: "POST", headers: { cookie: admin }, body: form });
+    expect(up.status).toBe(201);
+    const { bulletin } = (await up.json()) as { bulletin: { id: string; sha256: string; bytes: number; durationMs: number; codec: string } };
+    const dev = clients[0];
+    if (!dev) throw new Error("no device");
+    const cmds: Array<{ cmdId: string; type: string; args: Record<string, unknown> }> = [];
+    dev.on("message", (topic, payload) => void (topic === topics.cmd(deviceId) ? cmds.push(JSON.parse(payload.toString("utf8")) as (typeof cmds)[number]) : undefined));
+    await dev.subscribeAsync(topics.cmd(deviceId), { qos: 1 });
+    const sent = await req(admin, "POST", `/api/v1/devices/${deviceId}/commands`, { type: "play_now", args: { bulletinId: bulletin.id, priority: "emergency", volume: 90 } });
+    expect(sent.status).toBe(202);
+    const { cmdId } = sent.json as { cmdId: string };
+    const cmd = await waitFor(() => cmds[0], "the play_now command");
+    expect(cmd).toMatchObject({
+      cmdId,
+      type: "play_now",
+      args: { playId: expect.stringMatching(new RegExp(`^${cmdId}:\\d+$`)), priority: "emergency", volume: 90, media: { sha256: bulletin.sha256, bytes: bulletin.bytes, chunkSize: 65536, durationMs: bulletin.durationMs, codec: bulletin.codec } },
+    });
+    expect((await req(admin, "GET", `/api/v1/devices/${deviceId}/commands/${cmdId}`)).json).toMatchObject({ status: "pending", type: "play_now" });
+    const metrics = await (await fetch(`${cloud.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^loa_media_pipeline_duration_seconds_count\{stage="total"\} 1$/m);
   });
 
   it("deleting a device drops its session, clears its retained status and forgets its live state", async () => {

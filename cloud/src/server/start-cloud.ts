@@ -74,7 +74,7 @@ export async function startCloud(config: CloudConfig, opts: StartCloudOptions = 
   const log = root.child({ ns: "cloud" });
   const closers: Closer[] = [];
   try {
-    return await assemble(config, opts, clock, log, closers);
+    return await assemble(config, opts, clock, root, closers);
   } catch (err) {
     log.error({ err: errorMessage(err) }, "start failed; releasing what was opened");
     await runClosers(closers, log);
@@ -82,7 +82,9 @@ export async function startCloud(config: CloudConfig, opts: StartCloudOptions = 
   }
 }
 
+/** `log` is the root logger: every part adds its own `ns` (cloud.store, cloud.mqtt, ...). */
 async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clock, log: Logger, closers: Closer[]): Promise<RunningCloud> {
+  const own = log.child({ ns: "cloud" });
   const store = await openStore({ dataDir: config.dataDir, clock, log });
   closers.push(["store", () => store.close()]);
   const admin = await bootstrapAdmin({
@@ -93,7 +95,7 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
     adminPassword: config.adminPassword ?? undefined,
     ...(opts.passwordCost ? { passwordCost: opts.passwordCost } : {}),
   });
-  if (admin.created) log.info({ username: admin.username, generated: admin.generated }, "first start: admin user created");
+  if (admin.created) own.info({ username: admin.username, generated: admin.generated }, "first start: admin user created");
   const { pipeline, mediaDir, tmpDir } = await createMedia(config, opts, clock, log);
   const side = await createMqttSide({ config, catalog: store.catalog, clock, log });
   if (side.broker) closers.push(["broker", () => side.broker?.close()]);
@@ -106,7 +108,7 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
   const delivery = factory
     ? await factory({ catalog: store.catalog, journal, mqtt: side.mqtt, presence: side.presence, clock, log, mediaPathOf: (sha) => mediaPathOf(mediaDir, sha), config: { tz: config.tz, prefix: config.mqttPrefix } })
     : undefined;
-  if (!delivery) log.warn("delivery is not wired in this build: no plans, event acks or media are sent to devices");
+  if (!delivery) own.warn("delivery is not wired in this build: no plans, event acks or media are sent to devices");
   const feed = wireFeed(log, side.presence, commands, delivery);
   const metrics = newMetrics({ store, side, pipeline, feed, commands, delivery });
   counted = metrics;
@@ -124,10 +126,10 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing = true;
-    closed ??= runClosers(closers, log);
+    closed ??= runClosers(closers, own);
     return closed;
   };
-  log.info({ http: http.url, mqtt: side.broker?.port ?? side.url, ws: side.broker?.wsPort, dataDir: config.dataDir }, "loa-cloud ready");
+  own.info({ http: http.url, mqtt: side.broker?.port ?? side.url, ws: side.broker?.wsPort, dataDir: config.dataDir }, "loa-cloud ready");
   return running(config, http, side, { admin, store, commands, metrics, feed, delivery, publicMqttUrl, close });
 }
 
@@ -157,9 +159,9 @@ async function createMedia(config: CloudConfig, opts: StartCloudOptions, clock: 
   // Uploads spool next to the media (same disk, not a small tmpfs); whatever a crash left there is garbage.
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
-  const swept = await sweepStaging(mediaDir);
-  if (swept > 0) log.info({ swept }, "removed staging files left by a crash");
   const mediaLog = log.child({ ns: "cloud.media" });
+  const swept = await sweepStaging(mediaDir);
+  if (swept > 0) mediaLog.info({ swept }, "removed staging files left by a crash");
   const transcoder = await createFfmpegTranscoder(opts.env ?? process.env, { clock, log: mediaLog });
   const tts = await detectTts({ clock });
   mediaLog.info({ tts: tts.id }, "text-to-speech engine");
