@@ -48,7 +48,11 @@ function readyLine(c: RunningCloud): string {
 function onSignals(cloud: RunningCloud): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the operator does not want to wait.
+      err(`loa-cloud: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
     stopping = true;
     out(`loa-cloud: ${signal} received, shutting down\n`);
     const force = setTimeout(() => {
