@@ -20,8 +20,8 @@ export interface AgentCommandDeps {
   /** null: no amplifier to drive. */
   amp: Amplifier | null;
   timeSync: Pick<TimeSync, "sync">;
-  /** Start fetching media for a play_now (the cache may not have it). */
-  fetchMedia: (media: MediaRef) => Promise<unknown>;
+  /** Start fetching media for a play_now (the cache may not have it); kept until that play ends. */
+  fetchMedia: (media: MediaRef, playId: string) => Promise<unknown>;
   /** Resolves with the first play_started / play_failed / play_missed of `playId`, or undefined after `ms`. */
   outcomeOf: (playId: string, ms: number) => Promise<PlayerEvent | undefined>;
   /** The play's state if it was already handled (played, failed...), for a refused play_now. */
@@ -59,7 +59,7 @@ export function agentCommandTargets(deps: AgentCommandDeps): CommandTargets {
 async function playNow(deps: AgentCommandDeps, args: CommandArgs<"play_now">, cmdId: string): Promise<CommandResult> {
   const playId = args.playId ?? `cmd:${cmdId}`.slice(0, MAX_ID);
   // Fetching runs on; the player waits for the media (emergency: without limit).
-  deps.fetchMedia(args.media).catch((err: unknown) => deps.log.warn({ playId, err: errorMessage(err) }, "play_now media not fetched"));
+  deps.fetchMedia(args.media, playId).catch((err: unknown) => deps.log.warn({ playId, err: errorMessage(err) }, "play_now media not fetched"));
   const outcome = deps.outcomeOf(playId, deps.playNowWaitMs ?? 10_000);
   const accepted = deps.player.playNow({
     playId,

@@ -67,6 +67,8 @@ export class Agent {
   private planChain: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly playerListeners = new Set<(e: PlayerEvent) => void>();
+  /** Media of play_now plays still to come (sha256 → playId): kept pinned and fetched across plan changes. */
+  private readonly nowMedia = new Map<string, string>();
   private plansApplied = 0;
   private plansIgnored = 0;
   private stopping: Promise<void> | undefined;
@@ -91,7 +93,7 @@ export class Agent {
         player: p.player,
         amp: deps.amp,
         timeSync: p.timeSync,
-        fetchMedia: (media) => p.fetcher.want(media),
+        fetchMedia: (media, playId) => this.fetchForPlayNow(media, playId),
         outcomeOf: (playId, ms) => this.outcomeOf(playId, ms),
         stateOf: (playId) => p.plans.play(playId)?.status,
         defaultVolume: p.options.defaultVolume,
@@ -193,7 +195,6 @@ export class Agent {
       link.on("plan", (plan) => this.onPlan(plan)),
       link.on("online", ({ connects }) => this.onOnline(connects)),
       link.on("offline", ({ reason }) => this.log.warn({ reason }, "link offline: playing on from the stored plan")),
-      link.on("invalid", (m) => this.log.warn({ topic: m.topic, kind: m.kind, code: m.code }, "invalid message dropped")),
     );
   }
 
@@ -229,8 +230,9 @@ export class Agent {
     const p = this.parts;
     p.player.setPlan(plan.items);
     const media = new Map<string, MediaRef>(plan.items.map((i) => [i.media.sha256, i.media]));
-    await p.cache.setPinned(media.keys());
-    p.fetcher.retain(new Set(media.keys()));
+    const keep = new Set([...media.keys(), ...this.nowMedia.keys()]);
+    await p.cache.setPinned(keep);
+    p.fetcher.retain(keep);
     const known = new Set(previous?.items.map((i) => i.media.sha256));
     for (const ref of media.values()) {
       const ready = await p.fetcher.want(ref).catch((err: unknown) => {
@@ -241,8 +243,19 @@ export class Agent {
     }
   }
 
+  private async fetchForPlayNow(media: MediaRef, playId: string): Promise<unknown> {
+    if (!this.nowMedia.has(media.sha256)) {
+      this.nowMedia.set(media.sha256, playId);
+      await this.parts.cache.setPinned([...(this.parts.plans.current()?.items.map((i) => i.media.sha256) ?? []), ...this.nowMedia.keys()]);
+    }
+    return this.parts.fetcher.want(media);
+  }
+
   private handlePlayerEvent(e: PlayerEvent): void {
     void this.parts.reporter.report(e);
+    if (e.type !== "play_started" && e.type !== "amp_fault") {
+      for (const [sha, playId] of this.nowMedia) if (playId === e.playId) this.nowMedia.delete(sha);
+    }
     for (const l of [...this.playerListeners]) {
       try {
         l(e);
