@@ -4,6 +4,7 @@
  * commands are tested with fakes; SimReceiver is the real one.
  */
 import { LoaError } from "@loa/shared";
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { AmpSimState } from "../core/amp-engine.js";
 import { SIM_FAULT_NAMES, type SimFaultName } from "../core/faults.js";
@@ -72,6 +73,8 @@ export class Fleet {
   constructor(private readonly deps: FleetDeps) {
     this.byId = new Map(deps.receivers.map((r) => [r.deviceId, r]));
     this.log = deps.log;
+    // Every receiver waiting for its start listens to the one stop signal.
+    setMaxListeners(0, this.stopSignal.signal);
   }
 
   get receivers(): readonly FleetReceiver[] {
@@ -152,6 +155,8 @@ export class Fleet {
       rs.map(async (r) => {
         this.killedIds.add(r.deviceId);
         this.deps.network.cut(r.deviceId);
+        // Let the link see its connection gone first, so the stop does not wait on a will nobody receives.
+        await waitUntil(() => !r.online, 1000);
         await r.stop();
         r.powerLost();
       }),
@@ -255,6 +260,11 @@ export class Fleet {
       this.log.error({ deviceId: r.deviceId, err }, "receiver failed to start");
     }
   }
+}
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
