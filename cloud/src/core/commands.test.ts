@@ -84,6 +84,8 @@ describe("CommandCenter (ARCHITECTURE §3 cmd, cmd/res)", () => {
     expect(center.get("dev_a", b)).toMatchObject({ status: "error", error: { code: "amp_timeout" } });
     expect(center.get("dev_b", a)).toBeUndefined();
     expect(changes.map((c) => `${c.cmdId === a ? "a" : "b"}:${c.status}`)).toEqual(["a:pending", "b:pending", "a:ok", "b:error"]);
+    // The pending entry is durable before the command goes out.
+    expect(journal[0]).toMatchObject({ cmdId: a, status: "pending" });
     expect(journal.filter((e) => e.status !== "pending").map((e) => e.status)).toEqual(["ok", "error"]);
   });
 
@@ -115,6 +117,7 @@ describe("CommandCenter (ARCHITECTURE §3 cmd, cmd/res)", () => {
   it("a broker that does not answer in time leaves the command pending (queued), not failed", async () => {
     const { center, clock } = setup({ publish: () => new Promise(() => undefined), publishTimeoutMs: 1000 });
     const p = center.send("dev_a", "stop", {}, by);
+    await clock.advance(0); // the journal write comes first, then the publish and its timer
     await clock.advance(1000);
     const id = await p;
     expect(center.get("dev_a", id)?.status).toBe("pending");

@@ -73,15 +73,16 @@ export class CommandCenter implements DeviceCommands {
     const state: CommandState = { cmdId, deviceId, type, status: "pending", createdAt: now, expiresAt };
     this.prune(now);
     this.byId.set(cmdId, { state, timer: this.expiryTimer(cmdId, expiresAt - now), finishedAt: undefined });
+    // Journalled and announced before it goes out, so an answer can never be recorded before its command.
+    await this.journal(state, { args: cmd.args, by });
+    this.emit(state);
     try {
       await this.publishBounded(deviceId, cmd);
     } catch (err) {
       this.finish(cmdId, { status: "error", error: { code: "publish_failed", message: errorMessage(err) } });
       throw new UnavailableError(`the command could not be handed to the MQTT broker: ${errorMessage(err)}`);
     }
-    await this.journal(state, { args: cmd.args, by });
     this.log.info({ cmdId, deviceId, type, by: by.username }, "command sent");
-    this.emit(state);
     return cmdId;
   }
 

@@ -57,11 +57,23 @@ export function streamRoutes(deps: StreamRoutesDeps): RouteModule {
   };
 }
 
+/** id → areaId per catalogue collection; collections are replaced (never mutated) on change, so this never goes stale. */
+const areaMaps = new WeakMap<readonly { id: string; areaId: string }[], Map<string, string>>();
+
+function areaMapOf(list: readonly { id: string; areaId: string }[]): Map<string, string> {
+  let m = areaMaps.get(list);
+  if (!m) {
+    m = new Map(list.map((x) => [x.id, x.areaId]));
+    areaMaps.set(list, m);
+  }
+  return m;
+}
+
 /** The area of what an event is about, or undefined when that device/broadcast is gone. */
 function areaOf(catalog: Pick<Catalog, "data">, e: LiveEvent): string | undefined {
   const data = catalog.data();
-  if (e.deviceId !== undefined) return data.devices.find((d) => d.id === e.deviceId)?.areaId;
-  if (e.broadcastId !== undefined) return data.broadcasts.find((b) => b.id === e.broadcastId)?.areaId;
+  if (e.deviceId !== undefined) return areaMapOf(data.devices).get(e.deviceId);
+  if (e.broadcastId !== undefined) return areaMapOf(data.broadcasts).get(e.broadcastId);
   return undefined;
 }
 
