@@ -95,7 +95,8 @@ export class CommandCenter implements DeviceCommands {
   onResult(deviceId: string, res: CmdResPayload): void {
     const t = this.byId.get(res.cmdId);
     if (!t || t.state.deviceId !== deviceId) {
-      this.log.info({ deviceId, cmdId: res.cmdId, ok: res.ok }, "answer to an unknown command ignored");
+      // Delivery sends play_now for `now` broadcasts with its own cmdIds; their answers land here too.
+      this.log.debug({ deviceId, cmdId: res.cmdId, ok: res.ok }, "answer to a command not sent from the API");
       return;
     }
     // A late answer still wins over "expired": the device's word is the truth about what happened.
