@@ -46,6 +46,15 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   range_not_satisfiable: 416,
   // store (cloud/src/adapters/store/errors.ts)
   store_closed: 503,
+  // scheduling (cloud/src/scheduling/errors.ts) and broadcast routes (cloud/src/http/routes/broadcasts.ts)
+  invalid_cron: 422,
+  invalid_tz: 422,
+  invalid_time: 422,
+  quiet_hours: 422,
+  unknown_targets: 422,
+  bulletin_unknown: 422,
+  no_occurrence: 422,
+  broadcast_final: 409,
 };
 
 const STATUS_BY_SUFFIX: ReadonlyArray<readonly [string, number]> = [

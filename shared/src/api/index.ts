@@ -4,3 +4,5 @@ export * from "./users.js";
 export * from "./areas.js";
 export * from "./devices.js";
 export * from "./bulletins.js";
+export * from "./plays.js";
+export * from "./broadcasts.js";

@@ -1,0 +1,185 @@
+/**
+ * Media over MQTT, pulled then multicast (ARCHITECTURE §3): `media/req {sha256, missing}` from many devices
+ * within `windowMs` are merged, and each missing chunk is published once on `media/{sha256}/{index}` for
+ * the broker to fan out.
+ *
+ * - A round starts `windowMs` after the first request for a file; it sends the union of the chunks asked.
+ * - While a round sends, a request for a chunk still queued in it adds nothing. A request for a chunk the
+ *   round already sent goes into the next round: the asker may have subscribed after it went out.
+ * - A sha256 that no current plan (or allowed command) references is refused and counted: devices cannot
+ *   make the cloud publish arbitrary files (flood protection).
+ * - Every byte passes a token bucket (`maxBytesPerSec`, 0 = unlimited), so media never floods the uplink.
+ */
+import { chunkCount, errorMessage, type Clock, type MediaRef, type MediaReqPayload, type TimerHandle } from "@loa/shared";
+import type { Logger } from "pino";
+import type { DeliveryBus } from "./bus.js";
+import type { MediaReader, MediaSource } from "./media-source.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export interface MediaDistributorDeps {
+  bus: Pick<DeliveryBus, "publishMedia">;
+  source: MediaSource;
+  clock: Clock;
+  log: Logger;
+  /** The media reference (size, chunk size) when a current plan or command uses `sha256`, else undefined. */
+  referenced: (sha256: string) => MediaRef | undefined;
+  /** Default 250 ms. */
+  windowMs?: number;
+  /** Default 2 MiB/s; 0 = unlimited. */
+  maxBytesPerSec?: number;
+  burstBytes?: number;
+}
+
+export interface MediaStats {
+  requests: number;
+  /** Requests merged into a window or a round already open for the same file. */
+  coalescedRequests: number;
+  /** Requests for media no plan references (not served). */
+  refusedRequests: number;
+  /** Chunk indexes beyond the end of the file (ignored). */
+  badIndexes: number;
+  rounds: number;
+  chunksPublished: number;
+  bytesPublished: number;
+  publishErrors: number;
+  /** Files referenced by a plan but missing or of the wrong size in the media store. */
+  fileErrors: number;
+}
+
+export const DEFAULT_MAX_MEDIA_BYTES_PER_SEC = 2 * 1024 * 1024;
+
+interface FileState {
+  pending: Set<number>;
+  timer: TimerHandle | undefined;
+  /** Chunks of the running round not sent yet. */
+  queued: Set<number> | undefined;
+}
+
+export class MediaDistributor {
+  private readonly files = new Map<string, FileState>();
+  private readonly bucket: TokenBucket;
+  private readonly windowMs: number;
+  private readonly rounds = new Set<Promise<void>>();
+  private closed = false;
+  private readonly counts: MediaStats = {
+    requests: 0, coalescedRequests: 0, refusedRequests: 0, badIndexes: 0, rounds: 0, chunksPublished: 0, bytesPublished: 0, publishErrors: 0, fileErrors: 0,
+  };
+
+  constructor(private readonly deps: MediaDistributorDeps) {
+    this.windowMs = deps.windowMs ?? 250;
+    const bytesPerSec = deps.maxBytesPerSec ?? DEFAULT_MAX_MEDIA_BYTES_PER_SEC;
+    this.bucket = new TokenBucket({ clock: deps.clock, bytesPerSec, ...(deps.burstBytes !== undefined ? { burstBytes: deps.burstBytes } : {}) });
+  }
+
+  stats(): MediaStats {
+    return { ...this.counts };
+  }
+
+  onRequest(deviceId: string, req: MediaReqPayload): void {
+    if (this.closed) return;
+    this.counts.requests++;
+    const ref = this.deps.referenced(req.sha256);
+    if (!ref) {
+      this.counts.refusedRequests++;
+      this.deps.log.warn({ deviceId, sha256: req.sha256, refused: this.counts.refusedRequests }, "media request for a file no plan references: refused");
+      return;
+    }
+    const st = this.fileState(req.sha256);
+    if (st.timer || st.queued || st.pending.size > 0) this.counts.coalescedRequests++;
+    const chunks = chunkCount(ref);
+    for (const index of req.missing) {
+      if (index >= chunks) this.counts.badIndexes++;
+      else if (!st.queued?.has(index)) st.pending.add(index);
+    }
+    this.arm(req.sha256, st);
+  }
+
+  /** Stop: no new rounds; waits for rounds in progress to stop after their current chunk. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const st of this.files.values()) st.timer?.cancel();
+    await Promise.all([...this.rounds]);
+    this.files.clear();
+  }
+
+  private fileState(sha256: string): FileState {
+    let st = this.files.get(sha256);
+    if (!st) {
+      st = { pending: new Set(), timer: undefined, queued: undefined };
+      this.files.set(sha256, st);
+    }
+    return st;
+  }
+
+  /** Open a window for pending chunks unless one is open or a round is running (it re-arms when done). */
+  private arm(sha256: string, st: FileState): void {
+    if (st.timer || st.queued || this.closed) return;
+    if (st.pending.size === 0) {
+      this.files.delete(sha256);
+      return;
+    }
+    st.timer = this.deps.clock.setTimeout(() => {
+      st.timer = undefined;
+      const round = this.round(sha256, st)
+        .catch((err: unknown) => this.deps.log.error({ sha256, err: errorMessage(err) }, "media round failed"))
+        .finally(() => {
+          this.rounds.delete(round);
+          st.queued = undefined;
+          this.arm(sha256, st);
+        });
+      this.rounds.add(round);
+    }, this.windowMs);
+  }
+
+  private async round(sha256: string, st: FileState): Promise<void> {
+    const indexes = [...st.pending].sort((a, b) => a - b);
+    st.pending.clear();
+    st.queued = new Set(indexes);
+    const ref = this.deps.referenced(sha256);
+    if (!ref) return;
+    this.counts.rounds++;
+    const reader = await this.openChecked(sha256, ref);
+    if (!reader) return;
+    try {
+      for (const index of indexes) {
+        if (this.closed) break;
+        await this.sendChunk(sha256, ref, reader, index);
+        st.queued.delete(index);
+      }
+    } finally {
+      await reader.close().catch(() => undefined);
+    }
+  }
+
+  private async sendChunk(sha256: string, ref: MediaRef, reader: MediaReader, index: number): Promise<void> {
+    const position = index * ref.chunkSize;
+    const length = Math.min(ref.chunkSize, ref.bytes - position);
+    await this.bucket.take(length);
+    try {
+      const chunk = await reader.read(position, length);
+      await this.deps.bus.publishMedia(sha256, index, chunk);
+      this.counts.chunksPublished++;
+      this.counts.bytesPublished += chunk.length;
+    } catch (err) {
+      // The device asks again for what it still lacks (its own retry), so nothing is queued here.
+      this.counts.publishErrors++;
+      this.deps.log.warn({ sha256, index, err: errorMessage(err) }, "media chunk not published");
+    }
+  }
+
+  private async openChecked(sha256: string, ref: MediaRef): Promise<MediaReader | undefined> {
+    let reader: MediaReader | undefined;
+    try {
+      reader = await this.deps.source.open(sha256);
+    } catch (err) {
+      this.deps.log.error({ sha256, err: errorMessage(err) }, "media file could not be opened");
+    }
+    if (reader && reader.size === ref.bytes) return reader;
+    this.counts.fileErrors++;
+    if (reader) {
+      this.deps.log.error({ sha256, size: reader.size, expected: ref.bytes }, "media file has the wrong size: not served");
+      await reader.close().catch(() => undefined);
+    } else this.deps.log.error({ sha256 }, "media file referenced by a plan is missing from the media store");
+    return undefined;
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Keeping each receiver's retained plan current (ARCHITECTURE §3 "Plan, not push-at-time"): rebuild every
+ * plan from the catalogue (cloud/src/scheduling), publish only the devices whose plan changed
+ * (PlanVersioner.diff), and record the plays that entered or left the plans (PlayBook). Versions are kept
+ * in the catalogue's meta so they stay monotonic across restarts.
+ *
+ * Replans never run side by side: a request while one runs is merged into the next run (reasons and
+ * forced devices added up), and every caller's promise resolves when a run that started after its call
+ * has finished, so it sees the catalogue change that made it call.
+ */
+import { errorMessage, type Clock, type MediaRef } from "@loa/shared";
+import type { Logger } from "pino";
+import type { Catalog } from "../ports/store.js";
+import { PlanVersioner, planPayload, planPlays, toPlanItems, type PlanBuildResult, type PlanUpdate, type SkippedBroadcast } from "../scheduling/index.js";
+import type { DeliveryBus } from "./bus.js";
+import type { PlayBook, Step } from "./play-book.js";
+
+/** Where the versioner's state lives in `catalog.meta`. */
+export const PLAN_VERSIONS_META = "delivery.planVersions";
+
+export interface PlanServiceDeps {
+  catalog: Pick<Catalog, "data" | "update">;
+  bus: Pick<DeliveryBus, "publishPlan">;
+  book: PlayBook;
+  clock: Clock;
+  log: Logger;
+  horizonH: number;
+  chunkSize: number;
+  /** Plans handed to the broker at once; default 64. */
+  publishConcurrency?: number;
+}
+
+export interface ReplanOptions {
+  /** Publish these devices' plans even when unchanged (same version): device birth. */
+  force?: Iterable<string>;
+  /** Reconcile the play index with every device's plan, not only the changed ones (start-up). */
+  reconcile?: boolean;
+}
+
+export interface ReplanResult {
+  /** Devices whose plan was published. */
+  published: string[];
+  /** Devices whose publish failed (their next replan sends them again, with a new version). */
+  failed: string[];
+  skipped: SkippedBroadcast[];
+}
+
+export interface PlanStats {
+  replans: number;
+  plansPublished: number;
+  planPublishErrors: number;
+  /** Broadcasts left out of the last build (missing bulletin, broken cron). */
+  skippedBroadcasts: number;
+  /** Non-emergency plays left out of the last build by quiet hours. */
+  quietDropped: number;
+}
+
+interface Pending {
+  reasons: string[];
+  force: Set<string>;
+  reconcile: boolean;
+  promise: Promise<ReplanResult>;
+  resolve: (r: ReplanResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export class PlanService {
+  private readonly versioner: PlanVersioner;
+  private last: PlanBuildResult | undefined;
+  private media = new Map<string, MediaRef>();
+  private next: Pending | undefined;
+  private busy = false;
+  private draining: Promise<void> = Promise.resolve();
+  private savedState = "";
+  private readonly counts = { replans: 0, plansPublished: 0, planPublishErrors: 0 };
+
+  constructor(private readonly deps: PlanServiceDeps) {
+    this.versioner = new PlanVersioner({ clock: deps.clock });
+  }
+
+  /** Load the saved plan versions (call once at start, before the first replan). */
+  load(): void {
+    const saved = this.deps.catalog.data().meta[PLAN_VERSIONS_META];
+    if (saved === undefined) return;
+    try {
+      this.versioner.load(saved);
+      this.savedState = JSON.stringify(saved);
+    } catch (err) {
+      // Versions still rise (they follow the clock); only exactness across the restart is lost.
+      this.deps.log.warn({ err: errorMessage(err) }, "saved plan versions unreadable: starting from the clock");
+    }
+  }
+
+  stats(): PlanStats {
+    return { ...this.counts, skippedBroadcasts: this.last?.skipped.length ?? 0, quietDropped: this.last?.quiet.length ?? 0 };
+  }
+
+  /** The media a current plan uses (for the media distributor), or undefined. */
+  referenced(sha256: string): MediaRef | undefined {
+    return this.media.get(sha256);
+  }
+
+  /** Plays of a broadcast in the plans of the last build. */
+  plannedCount(broadcastId: string): number {
+    let n = 0;
+    for (const plays of this.last?.byDevice.values() ?? []) for (const p of plays) if (p.broadcastId === broadcastId) n++;
+    return n;
+  }
+
+  /** The last plan version given to a device. */
+  versionOf(deviceId: string): number | undefined {
+    return this.versioner.versionOf(deviceId);
+  }
+
+  replan(reason: string, opts: ReplanOptions = {}): Promise<ReplanResult> {
+    const req = (this.next ??= pending());
+    req.reasons.push(reason);
+    for (const id of opts.force ?? []) req.force.add(id);
+    req.reconcile ||= opts.reconcile ?? false;
+    if (!this.busy) this.draining = this.drain();
+    return req.promise;
+  }
+
+  /** Resolves when no replan runs or waits (shutdown). */
+  async idle(): Promise<void> {
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.next) {
+        const req = this.next;
+        this.next = undefined;
+        try {
+          req.resolve(await this.run(req));
+        } catch (err) {
+          this.deps.log.error({ err: errorMessage(err), reasons: req.reasons }, "replan failed");
+          req.reject(err);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async run(req: Pending): Promise<ReplanResult> {
+    const data = this.deps.catalog.data();
+    const now = this.deps.clock.now();
+    const result = planPlays({ ...data, nowMs: now, horizonH: this.deps.horizonH, chunkSize: this.deps.chunkSize });
+    this.counts.replans++;
+    this.last = result;
+    this.media = mediaOf(result);
+    const plans = toPlanItems(result.byDevice);
+    for (const id of Object.keys(this.versioner.state().devices)) if (!plans.has(id)) this.versioner.forget(id);
+    const updates = this.versioner.diff(plans, { force: [...req.force].filter((id) => plans.has(id)) });
+    const areaOf = new Map(data.devices.map((d) => [d.id, d.areaId]));
+    const touched = req.reconcile ? [...plans.keys()] : updates.map((u) => u.deviceId);
+    // Plays are recorded before the plans go out, so a device's quick plan_applied finds them.
+    const steps = touched.map((id) => this.deps.book.planned(id, areaOf.get(id) ?? "", result.byDevice.get(id) ?? [], this.versioner.versionOf(id) ?? 0, now));
+    const outcome = await this.publish(updates, now);
+    await this.deps.book.commit(merge(steps));
+    await this.saveVersions();
+    if (updates.length > 0 || result.skipped.length > 0) {
+      this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length }, "plans rebuilt");
+    }
+    return { ...outcome, skipped: result.skipped };
+  }
+
+  private async publish(updates: readonly PlanUpdate[], now: number): Promise<Omit<ReplanResult, "skipped">> {
+    const published: string[] = [];
+    const failed: string[] = [];
+    const width = this.deps.publishConcurrency ?? 64;
+    for (let i = 0; i < updates.length; i += width) {
+      await Promise.all(updates.slice(i, i + width).map(async (u) => {
+        try {
+          await this.deps.bus.publishPlan(u.deviceId, planPayload(u, now));
+          published.push(u.deviceId);
+          this.counts.plansPublished++;
+        } catch (err) {
+          this.versioner.invalidate(u.deviceId);
+          failed.push(u.deviceId);
+          this.counts.planPublishErrors++;
+          this.deps.log.warn({ deviceId: u.deviceId, version: u.version, err: errorMessage(err) }, "plan not published; it goes out with the next replan");
+        }
+      }));
+    }
+    return { published, failed };
+  }
+
+  private async saveVersions(): Promise<void> {
+    const state = this.versioner.state();
+    const text = JSON.stringify(state);
+    if (text === this.savedState) return;
+    try {
+      await this.deps.catalog.update((d) => {
+        d.meta[PLAN_VERSIONS_META] = state;
+      });
+      this.savedState = text;
+    } catch (err) {
+      this.deps.log.warn({ err: errorMessage(err) }, "plan versions not saved");
+    }
+  }
+}
+
+function pending(): Pending {
+  let resolve: (r: ReplanResult) => void = () => undefined;
+  let reject: (err: unknown) => void = () => undefined;
+  const promise = new Promise<ReplanResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller that does not await (a cron tick) must not leave an unhandled rejection behind.
+  promise.catch(() => undefined);
+  return { reasons: [], force: new Set(), reconcile: false, promise, resolve, reject };
+}
+
+function mediaOf(result: PlanBuildResult): Map<string, MediaRef> {
+  const out = new Map<string, MediaRef>();
+  for (const plays of result.byDevice.values()) for (const p of plays) if (!out.has(p.media.sha256)) out.set(p.media.sha256, p.media);
+  return out;
+}
+
+function merge(steps: readonly Step[]): Step {
+  return { entries: steps.flatMap((s) => s.entries), changes: steps.flatMap((s) => s.changes) };
+}
