@@ -106,7 +106,9 @@ export class Agent {
     return this.state === "running";
   }
 
+  /** Once; after stop() it does nothing (build a new Agent to start again, as a reboot would). */
   start(): Promise<void> {
+    if (this.state !== "new" && !this.starting) return Promise.resolve();
     this.starting ??= this.doStart();
     return this.starting;
   }
@@ -127,7 +129,6 @@ export class Agent {
     p.telemetry.start();
     p.timeSync.start();
     await this.deps.link.start();
-    if (this.state !== "starting") return;
     this.state = "running";
     this.log.info({ bootId: this.deps.link.bootId, plan: opened.plan?.version ?? null, recovered: opened.recovered.length }, "agent started");
   }
