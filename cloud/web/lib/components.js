@@ -3,6 +3,7 @@
 import { html, useEffect, useRef, useState, useCallback } from "./html.js";
 import { errorText, fieldErrors } from "./api.js";
 import { t } from "../i18n.js";
+import { fmtNumber } from "./format.js";
 
 /** Load something when `deps` change: { data, error, loading, reload }. */
 export function useAsync(fn, deps) {
@@ -84,19 +85,17 @@ export function Sparkline({ values, label, unit = "", width = 260, height = 56 }
     return html`<figure class="spark"><figcaption>${label}: —</figcaption></figure>`;
   }
   const ys = pts.map(([, v]) => v);
-  let min = Math.min(...ys);
-  let max = Math.max(...ys);
-  if (min === max) {
-    min -= 1;
-    max += 1;
-  }
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  // A flat series draws as a line across the middle.
+  const [min, max] = lo === hi ? [lo - 1, hi + 1] : [lo, hi];
   const n = Math.max(values.length - 1, 1);
   const x = (i) => (i / n) * (width - 4) + 2;
   const y = (v) => height - 4 - ((v - min) / (max - min)) * (height - 8);
   const d = pts.map(([i, v], k) => `${k === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   const text = `${label}: ${fmtNum(last)}${unit}`;
   return html`<figure class="spark">
-    <figcaption>${label}: <strong>${fmtNum(last)}${unit}</strong> <span class="muted">(${fmtNum(min)}–${fmtNum(max)})</span></figcaption>
+    <figcaption>${label}: <strong>${fmtNum(last)}${unit}</strong> ${lo !== hi ? html`<span class="muted">(${fmtNum(lo)}–${fmtNum(hi)})</span>` : null}</figcaption>
     <svg viewBox=${`0 0 ${width} ${height}`} width="100%" height=${height} role="img" aria-label=${text} preserveAspectRatio="none">
       <path d=${d} fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke" />
     </svg>
@@ -104,8 +103,7 @@ export function Sparkline({ values, label, unit = "", width = 260, height = 56 }
 }
 
 function fmtNum(v) {
-  if (typeof v !== "number") return "—";
-  return Math.abs(v) >= 100 ? Math.round(v).toString() : (Math.round(v * 10) / 10).toString();
+  return fmtNumber(v, typeof v === "number" && Math.abs(v) < 100 && !Number.isInteger(v) ? 1 : 0);
 }
 
 export function CopyButton({ text, label }) {

@@ -1,7 +1,7 @@
 // How receiver health reads in tables and cards (ARCHITECTURE §3 telemetry, §5 amplifier status bits).
 import { html } from "./html.js";
 import { t, tOr } from "../i18n.js";
-import { fmtAgo, fmtBytes } from "./format.js";
+import { fmtAgo, fmtBytes, fmtNumber } from "./format.js";
 
 export function faultText(f) {
   return tOr(`fault.${f.code}`, f.code);
@@ -15,7 +15,7 @@ export function ampText(amp) {
   return parts.filter(Boolean).join(", ") || "—";
 }
 
-const num = (v, unit, digits = 0) => (typeof v === "number" ? `${v.toFixed(digits)}${unit}` : "—");
+const num = (v, unit, digits = 0) => (typeof v === "number" ? `${fmtNumber(v, digits)}${unit}` : "—");
 
 /** Cells of one receiver, by column key; each is plain text or a small view. */
 export function deviceCells(d) {

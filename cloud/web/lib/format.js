@@ -79,3 +79,9 @@ export function fmtAgo(v, nowMs = Date.now()) {
   if (abs < 86400) return rtf.format(Math.round(diffS / 3600), "hour");
   return rtf.format(Math.round(diffS / 86400), "day");
 }
+
+/** A number with the language's decimal mark (30,5 / 30.5). */
+export function fmtNumber(v, digits = 0) {
+  if (typeof v !== "number") return "—";
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+}

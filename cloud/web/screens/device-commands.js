@@ -4,17 +4,23 @@ import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { get, post } from "../lib/api.js";
 import { Confirm, ErrorBox } from "../lib/components.js";
 import { useStream } from "../lib/stream.js";
-import { t } from "../i18n.js";
+import { t, tOr } from "../i18n.js";
 import { fmtTimeOfIso } from "../lib/format.js";
 
 const path = (id) => `/api/v1/devices/${encodeURIComponent(id)}/commands`;
+
+function valueText(v) {
+  if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
+  if (v === null || v === undefined) return "—";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
 
 function resultText(c) {
   if (c.status === "pending") return t("cmd.pending");
   if (c.status === "expired") return t("cmd.expired");
   if (c.status === "error") return t("cmd.failed", { msg: c.error?.message ?? c.error?.code ?? "" });
   const r = c.result ?? {};
-  const bits = Object.entries(r).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+  const bits = Object.entries(r).map(([k, v]) => `${tOr(`cmd.res.${k}`, k)}: ${valueText(v)}`);
   return bits.length > 0 ? t("cmd.okWith", { what: bits.join(", ") }) : t("cmd.ok");
 }
 

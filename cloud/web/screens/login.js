@@ -1,6 +1,6 @@
 // Đăng nhập: username + password → session cookie (ARCHITECTURE §7 auth).
 import { html, useState } from "../lib/html.js";
-import { post } from "../lib/api.js";
+import { ApiError, post } from "../lib/api.js";
 import { ErrorBox, Field } from "../lib/components.js";
 import { t } from "../i18n.js";
 
@@ -17,7 +17,9 @@ export function LoginScreen({ onLogin }) {
       const me = await post("/api/v1/auth/login", { username: username.trim(), password });
       await onLogin(me);
     } catch (err) {
-      setError(err);
+      // The API's words for these are English only; people logging in need them in their language.
+      const known = err instanceof ApiError && { 401: "login.wrong", 429: "login.limited" }[err.status];
+      setError(known ? new Error(t(known)) : err);
       setBusy(false);
     }
   };
