@@ -94,12 +94,15 @@ export class MemoryMediaSource implements MediaSource {
   }
 }
 
-/** A journal whose appends wait until the test releases them (to see what waits for durability). */
+/** A journal whose appends, once `gated`, wait until the test releases them (to see what waits for durability). */
 export class GatedJournal extends MemoryJournal {
   private gates: Array<() => void> = [];
   held = 0;
+  /** While false, appends pass straight through. */
+  gated = false;
 
   override append(...entries: JournalEntry[]): Promise<void> {
+    if (!this.gated) return super.append(...entries);
     this.held++;
     return new Promise<void>((resolve) => {
       this.gates.push(() => {

@@ -1,0 +1,108 @@
+/**
+ * Media multicast (ARCHITECTURE §3 "Media over MQTT, pulled then multicast"): requests coalesced within the
+ * window, each chunk published once per round, unreferenced media refused, the bandwidth cap held.
+ */
+import { describe, expect, it } from "vitest";
+import { FakeClock, type MediaRef } from "@loa/shared";
+import { MediaDistributor } from "./media-distributor.js";
+import { MemoryDeliveryBus } from "./memory-bus.js";
+import { MemoryMediaSource, audio, silent } from "./delivery.fixture.js";
+
+const CHUNK = 65_536;
+
+function setup(opts: { maxBytesPerSec?: number; windowMs?: number; burstBytes?: number; bytes?: number } = {}) {
+  const clock = new FakeClock(Date.UTC(2026, 2, 2));
+  const bus = new MemoryDeliveryBus();
+  const source = new MemoryMediaSource();
+  const { data, sha256 } = audio("m", opts.bytes ?? 200_000);
+  source.add(data, sha256);
+  const ref: MediaRef = { sha256, bytes: data.length, chunkSize: CHUNK, durationMs: 60_000, codec: "opus" };
+  const media = new MediaDistributor({
+    bus, source, clock, log: silent,
+    referenced: (sha) => (sha === sha256 ? ref : undefined),
+    windowMs: opts.windowMs ?? 250,
+    maxBytesPerSec: opts.maxBytesPerSec ?? 0,
+    ...(opts.burstBytes !== undefined ? { burstBytes: opts.burstBytes } : {}),
+  });
+  return { clock, bus, source, media, data, sha256, chunks: Math.ceil(data.length / CHUNK) };
+}
+
+const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function perChunk(bus: MemoryDeliveryBus): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of bus.of("media")) out.set(m.index, (out.get(m.index) ?? 0) + 1);
+  return out;
+}
+
+describe("MediaDistributor", () => {
+  it("50 devices asking for the same file at once: each chunk goes out once, with the right bytes", async () => {
+    const s = setup();
+    for (let i = 0; i < 50; i++) s.media.onRequest(`d${i}`, { sha256: s.sha256, missing: all(s.chunks) });
+    expect(s.bus.of("media")).toEqual([]); // nothing before the window closes
+    await s.clock.advance(250);
+    expect([...perChunk(s.bus).entries()]).toEqual(all(s.chunks).map((i) => [i, 1]));
+    expect(Buffer.concat(s.bus.of("media").sort((a, b) => a.index - b.index).map((m) => m.data))).toEqual(s.data);
+    expect(s.media.stats()).toMatchObject({ requests: 50, coalescedRequests: 49, chunksPublished: s.chunks, bytesPublished: s.data.length, refusedRequests: 0, rounds: 1 });
+  });
+
+  it("50 devices asking over a spread of time: no chunk goes out more than twice", async () => {
+    const s = setup({ bytes: 20 * CHUNK, maxBytesPerSec: 4 * CHUNK, burstBytes: CHUNK });
+    for (let i = 0; i < 50; i++) {
+      // Each device still lacks a different tail of the file, and asks a little after the previous one.
+      s.media.onRequest(`d${i}`, { sha256: s.sha256, missing: all(20).slice(i % 5) });
+      await s.clock.advance(40);
+    }
+    await s.clock.advance(30_000);
+    const counts = [...perChunk(s.bus).values()];
+    expect(counts).toHaveLength(20);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+    expect(s.media.stats().chunksPublished).toBeLessThan(40);
+  });
+
+  it("a request for a chunk already sent in this round is served again in the next round (the asker may have missed it)", async () => {
+    const s = setup({ maxBytesPerSec: CHUNK, burstBytes: CHUNK });
+    s.media.onRequest("a", { sha256: s.sha256, missing: [0, 1, 2] });
+    await s.clock.advance(250); // chunk 0 goes at once, then one chunk a second
+    expect(s.bus.of("media").map((m) => m.index)).toEqual([0]);
+    s.media.onRequest("b", { sha256: s.sha256, missing: [0, 1, 2] }); // 1 and 2 are still queued
+    await s.clock.advance(10_000);
+    expect(s.bus.of("media").map((m) => m.index)).toEqual([0, 1, 2, 0]);
+  });
+
+  it("refuses and counts requests for media no plan references; ignores indexes past the end", async () => {
+    const s = setup();
+    s.media.onRequest("d1", { sha256: "f".repeat(64), missing: [0, 1] });
+    s.media.onRequest("d1", { sha256: s.sha256, missing: [0, 99] });
+    await s.clock.advance(1000);
+    expect(s.bus.of("media").map((m) => [m.sha256, m.index])).toEqual([[s.sha256, 0]]);
+    expect(s.media.stats()).toMatchObject({ refusedRequests: 1, badIndexes: 1, chunksPublished: 1 });
+  });
+
+  it("holds the bandwidth cap: bytes sent by any time stay within burst + rate × elapsed", async () => {
+    const rate = 2 * CHUNK;
+    const s = setup({ bytes: 40 * CHUNK, maxBytesPerSec: rate, burstBytes: CHUNK });
+    s.media.onRequest("d1", { sha256: s.sha256, missing: all(40) });
+    const start = s.clock.now();
+    const samples: Array<[number, number]> = [];
+    for (let t = 0; t < 25; t++) {
+      await s.clock.advance(1000);
+      samples.push([s.clock.now() - start, s.media.stats().bytesPublished]);
+    }
+    for (const [elapsed, bytes] of samples) expect(bytes).toBeLessThanOrEqual(CHUNK + (rate * elapsed) / 1000);
+    // ... and it is not idle either: all 40 chunks are out by about 20 s.
+    expect(s.media.stats().chunksPublished).toBe(40);
+    const done = samples.find(([, b]) => b === 40 * CHUNK)?.[0] ?? Infinity;
+    expect(done).toBeGreaterThanOrEqual(19_000);
+    expect(done).toBeLessThanOrEqual(21_000);
+  });
+
+  it("does not serve a file whose size differs from the plan's reference", async () => {
+    const s = setup();
+    s.source.files.set(s.sha256, Buffer.alloc(10));
+    s.media.onRequest("d1", { sha256: s.sha256, missing: [0] });
+    await s.clock.advance(1000);
+    expect(s.bus.of("media")).toEqual([]);
+    expect(s.media.stats().fileErrors).toBe(1);
+  });
+});
