@@ -116,7 +116,7 @@ describe("loa-sim fleet against a real cloud", () => {
     const offsets = plays.map((p: PlayRecord) => p.startedAtMs - at);
     expect(Math.max(...offsets.map(Math.abs))).toBeLessThanOrEqual(50);
     const rows = await until("every play finished in the cloud", async () => {
-      const r = ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}`, ANY)) as { items: Play[] }).items;
+      const r = ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
       return r.length === COUNT && r.every((p) => p.status === "finished") ? r : undefined;
     }, 30_000);
     expect(new Set(rows.map((r) => r.deviceId))).toEqual(new Set(fleet.provision.receivers.map((r) => r.deviceId)));

@@ -67,7 +67,7 @@ export function waitConfirmed(api: RestClient, broadcastId: string, deviceIds: r
 }
 
 export async function playsOf(api: RestClient, broadcastId: string): Promise<PlayRow[]> {
-  return (await api.get(`/api/v1/plays?broadcastId=${encodeURIComponent(broadcastId)}`, PlayRows)).items;
+  return (await api.get(`/api/v1/plays?broadcastId=${encodeURIComponent(broadcastId)}&limit=1000`, PlayRows)).items;
 }
 
 /** Spread of the real start times (ms), from the fleet's own record of when each sink started. */

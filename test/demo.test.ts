@@ -1,0 +1,104 @@
+/**
+ * `npm run demo` (ARCHITECTURE §9), as a newcomer runs it but on free ports and a temporary data folder:
+ * the first run seeds the cloud, brings every simulated receiver online and sees a broadcast confirmed by
+ * all of them; the second run reuses the data (nothing seeded twice, the same receivers) and confirms a
+ * new broadcast. DEMO_EXIT_AFTER_CONFIRM=1 makes each run end on its own with exit 0.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BUILT = ["cloud/dist/main.js", "firmware-sim/dist/demo/main.js"].map((p) => join(ROOT, p));
+const SOURCES = ["shared/src", "edge-agent/src", "firmware-sim/src", "cloud/src"].map((p) => join(ROOT, p));
+let dir = "";
+
+function newest(path: string): number {
+  let t = 0;
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The demo runs compiled code (npm run demo builds first): build when dist is missing or stale. */
+function ensureBuilt(): void {
+  const built = Math.min(...BUILT.map((p) => (statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0)));
+  if (built >= Math.max(...SOURCES.map(newest))) return;
+  execFileSync("npx", ["tsc", "-b", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit", timeout: 300_000 });
+}
+
+function runDemo(): Promise<{ code: number | null; out: string; err: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LOA_") && !k.startsWith("DEMO_") && k !== "MQTT_URL"));
+  const proc = spawn(process.execPath, ["scripts/demo.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...env, LOA_DATA_DIR: dir, LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off",
+      DEMO_RECEIVERS: "3", DEMO_LEAD_S: "15", DEMO_EXIT_AFTER_CONFIRM: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout.on("data", (b: Buffer) => (out += b.toString("utf8")));
+  proc.stderr.on("data", (b: Buffer) => (err += b.toString("utf8")));
+  const killer = setTimeout(() => proc.kill("SIGKILL"), 170_000);
+  return new Promise((resolve) =>
+    proc.once("exit", (code) => {
+      clearTimeout(killer);
+      resolve({ code, out, err });
+    }),
+  );
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = await mkdtemp(join(tmpdir(), "loa-demo-e2e-"));
+}, 320_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm run demo", () => {
+  let first = "";
+
+  it("first run: seeds, brings 3 receivers online and sees the broadcast confirmed by all 3, then exits 0", async () => {
+    const r = await runDemo();
+    first = r.out;
+    expect(r.err, r.out).toBe("");
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("Tỉnh Lào Cai › Huyện Bảo Thắng › 2 communes › 5 villages");
+    expect(r.out).toMatch(/created 8 areas, 3 users, 2 bulletins/);
+    expect(r.out).toMatch(/fleet: 3 simulated receivers \(0 reused, 3 provisioned\)/);
+    expect(r.out).toMatch(/Panel: {2}http:\/\/localhost:\d+\//);
+    expect(r.out).toMatch(/receivers online: 3\/3 \(in [\d.]+ s\)/);
+    const skew = /✔ broadcast confirmed by 3\/3 receivers \(start skew (\d+) ms\)/.exec(r.out);
+    expect(skew, r.out).not.toBeNull();
+    expect(Number(skew?.[1])).toBeLessThanOrEqual(50);
+    expect(r.out.trimEnd().endsWith("stopped.")).toBe(true);
+  }, 180_000);
+
+  it("keeps the logins it printed in demo.json, and they are the ones printed", async () => {
+    const demo = JSON.parse(await readFile(join(dir, "demo.json"), "utf8")) as { adminPassword: string; users: Record<string, { password: string }> };
+    expect(Object.keys(demo.users).sort()).toEqual(["canbo.phongnien", "canbo.xuanquang", "vanhanh"]);
+    expect(first).toMatch(new RegExp(`admin +${demo.adminPassword} +admin, Tỉnh Lào Cai`));
+    expect(first).toMatch(new RegExp(`canbo\\.phongnien +${demo.users["canbo.phongnien"]?.password ?? "?"} +staff, Xã Phong Niên`));
+  });
+
+  it("second run: reuses the data and the receivers, seeds nothing, confirms a new broadcast", async () => {
+    const r = await runDemo();
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/data: .* \(reused, first seeded/);
+    expect(r.out).toContain("already there, nothing added");
+    expect(r.out).toMatch(/every day at 06:00 \(kept\)/);
+    expect(r.out).toMatch(/fleet: 3 simulated receivers \(3 reused, 0 provisioned\)/);
+    expect(r.out).toMatch(/✔ broadcast confirmed by 3\/3 receivers/);
+  }, 180_000);
+});
