@@ -4,7 +4,7 @@
  * (MediaDistributor), the proof of play (PlayBook), the periodic jobs, and the REST routes for broadcasts,
  * plays and the CSV report. See README.md in this folder for the decisions.
  */
-import { DEFAULT_CHUNK_SIZE, DEFAULT_TZ, playIdOf, type Clock, type MediaRef, type TimerHandle } from "@loa/shared";
+import { DEFAULT_CHUNK_SIZE, DEFAULT_TZ, errorMessage, playIdOf, type Clock, type MediaRef, type TimerHandle } from "@loa/shared";
 import type { Logger } from "pino";
 import type { CloudMqttClient } from "../adapters/mqtt/cloud-mqtt-client.js";
 import type { PresenceChange } from "../core/presence.js";
@@ -90,8 +90,12 @@ export interface Delivery {
   close(): Promise<void>;
   /** Play status changes (for the SSE stream); returns the unsubscribe function. */
   onChange(listener: PlayChangeListener): () => void;
-  /** Rebuild every plan and publish the changed ones (call after a catalogue change touching plans). */
-  replan(reason: string): Promise<ReplanResult>;
+  /**
+   * Rebuild every plan and publish the changed ones (call after a catalogue change touching plans: device
+   * added, moved or deleted, area quiet hours changed). Resolves once they are published; never rejects
+   * (a failure is logged and the next roll retries).
+   */
+  replan(reason: string): Promise<void>;
   /** Let devices fetch `sha256` until `untilMs` though no plan uses it (a REST play_now command). */
   allowMedia(ref: MediaRef, untilMs: number): void;
   stats(): DeliveryStats;
@@ -185,7 +189,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     start,
     close,
     onChange: (listener) => book.onChange(listener),
-    replan,
+    replan: (reason) => replan(reason).then(() => undefined, (err: unknown) => log.error({ reason, err: errorMessage(err) }, "replan failed; the next roll retries")),
     allowMedia: (ref, untilMs) => allowed.set(ref.sha256, { ref, untilMs }),
     stats: () => ({ ...plans.stats(), plays: playCounts(book), events: ingest.stats(), media: media.stats(), playNowSent: playNowCounts.sent, playNowFailed: playNowCounts.failed }),
     jobs,

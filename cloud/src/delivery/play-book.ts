@@ -11,9 +11,7 @@ import type { Journal, JournalEntry } from "../ports/store.js";
 import { OPEN, PlayIndex, canMove, keyOf, viewOf, type PlayRecord } from "./play-index.js";
 
 /** A play status change as the SSE stream forwards it; `removed` when it left the plans before it began. */
-export interface PlayChange extends PlayView {
-  removed?: boolean;
-}
+export type PlayChange = PlayView & { removed?: boolean };
 
 export type PlayChangeListener = (change: PlayChange) => void;
 
