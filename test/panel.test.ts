@@ -120,6 +120,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
     // Every day of the week at 06:30 minus the days already past in this week.
     await expect.poll(() => items.count()).toBeGreaterThan(0);
     expect(await items.first().locator("time").textContent()).toBe("06:30");
+    expect(await items.first().locator(".cal-title").textContent()).toBe("Thông báo họp dân");
     await page.getByRole("button", { name: /Tuần sau/ }).click();
     await expect.poll(() => items.count()).toBe(7);
     await b.shot("desktop-calendar");
@@ -167,8 +168,16 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
     const { readFile } = await import("node:fs/promises");
     const csv = await readFile(path, "utf8");
     const lines = csv.trim().split(/\r?\n/);
-    expect(lines.length).toBeGreaterThanOrEqual(RECEIVERS + 1);
-    for (const r of env.fleet?.provision.receivers ?? []) expect(csv).toContain(r.deviceId);
+    // The same period as the panel asked the CSV for.
+    const period = new URL((await page.locator("#csv-link").getAttribute("href")) ?? "", env.url).searchParams;
+    const q = `from=${encodeURIComponent(period.get("from") ?? "")}&to=${encodeURIComponent(period.get("to") ?? "")}`;
+    const { items } = await api<{ items: { playId: string; status: string }[] }>(env, "GET", `/api/v1/plays?limit=1000&${q}`);
+    expect(items.length).toBeGreaterThanOrEqual(RECEIVERS);
+    // A header, then one row per play, in the panel's language.
+    expect(lines.length).toBe(items.length + 1);
+    expect(lines[0]).toContain("Thiết bị");
+    for (const p of items) expect(csv).toContain(p.playId);
+    expect(lines.filter((l) => l.includes("Đã phát xong")).length).toBe(items.filter((p) => p.status === "finished").length);
   }, 60_000);
 
   it("provisions a receiver and shows its edge.json once", async () => {

@@ -1,6 +1,6 @@
 // Tạo phát thanh in a few taps (ARCHITECTURE §2 Broadcast): bulletin, targets, when (now / at / weekly),
 // priority (emergency asks again: it pre-empts whatever plays and ignores quiet hours), volume.
-import { html, useEffect, useState } from "../lib/html.js";
+import { html, useState } from "../lib/html.js";
 import { get, post } from "../lib/api.js";
 import { Confirm, ErrorBox, Field, Loading, Page, useAsync } from "../lib/components.js";
 import { AreaPicker, coveredDevices } from "../lib/area-picker.js";
@@ -53,15 +53,14 @@ export function BroadcastNewScreen({ query }) {
   const [missing, setMissing] = useState([]);
   const set = (patch) => setF((x) => ({ ...x, ...patch }));
   const items = bulletins.data?.items ?? [];
-  useEffect(() => {
-    if (!f.bulletinId && items.length > 0) set({ bulletinId: items[0].id });
-  }, [items.length]);
+  // Until staff pick one, the newest bulletin is the choice (the select shows it first).
+  const form = { ...f, bulletinId: f.bulletinId || items[0]?.id || "" };
   const send = async () => {
     setConfirming(false);
     setBusy(true);
     setError(null);
     try {
-      const res = await post("/api/v1/broadcasts", buildBody(f));
+      const res = await post("/api/v1/broadcasts", buildBody(form));
       const b = res.broadcast ?? res;
       navigate(`/broadcasts/${encodeURIComponent(b.id)}`);
     } catch (err) {
@@ -71,10 +70,10 @@ export function BroadcastNewScreen({ query }) {
   };
   const submit = (e) => {
     e.preventDefault();
-    const problems = problemsOf(f);
+    const problems = problemsOf(form);
     setMissing(problems);
     if (problems.length > 0) return;
-    if (f.priority === "emergency") setConfirming(true);
+    if (form.priority === "emergency") setConfirming(true);
     else send();
   };
   const n = coveredDevices(f.areaIds).length;
@@ -86,7 +85,7 @@ export function BroadcastNewScreen({ query }) {
         <${ErrorBox} error=${bulletins.error} />
         ${bulletins.data && items.length === 0 ? html`<p>${t("newb.noBulletins")} <a href="#/bulletins">${t("newb.makeOne")}</a></p>` : null}
         ${items.length > 0 ? html`<${Field} id="nb-bulletin" label=${t("newb.bulletin")}>
-          <select id="nb-bulletin" value=${f.bulletinId} onChange=${(e) => set({ bulletinId: e.currentTarget.value })}>
+          <select id="nb-bulletin" value=${form.bulletinId} onChange=${(e) => set({ bulletinId: e.currentTarget.value })}>
             ${items.map((b) => html`<option value=${b.id}>${b.title} (${fmtDuration(b.durationMs)})</option>`)}
           </select>
         <//>` : null}

@@ -17,6 +17,9 @@ import { Conflicts } from "./broadcast-conflicts.js";
 
 const DONE = new Set(["finished", "failed", "missed", "interrupted"]);
 
+/** A play is one occurrence on one device: the playId names the occurrence, shared by every device. */
+const keyOf = (p) => `${p.deviceId}|${p.playId}`;
+
 async function loadPlays(broadcastId) {
   const out = [];
   let cursor;
@@ -35,7 +38,7 @@ async function loadAll(id) {
   const { broadcast } = detail;
   const [plays, bulletin] = await Promise.all([
     detail.playsTotal > detail.plays.length ? loadPlays(id) : detail.plays,
-    get(`/api/v1/bulletins/${encodeURIComponent(broadcast.bulletinId)}`).catch(() => null),
+    get(`/api/v1/bulletins/${encodeURIComponent(broadcast.bulletinId)}`).then((r) => r.bulletin, () => null),
   ]);
   return { broadcast, plays, bulletin, conflicts: detail.conflicts ?? [] };
 }
@@ -57,11 +60,12 @@ export function BroadcastScreen({ params, can }) {
   useStream("play", (d) => {
     const p = d.play ?? d;
     if (p.broadcastId !== params.id || !p.playId) return;
-    setLive((m) => new Map(m).set(p.playId, { ...(m.get(p.playId) ?? {}), ...p }));
+    const k = keyOf(p);
+    setLive((m) => new Map(m).set(k, { ...(m.get(k) ?? {}), ...p }));
   });
   const plays = useMemo(() => {
-    const m = new Map((data.data?.plays ?? []).map((p) => [p.playId, p]));
-    for (const [id, p] of live) m.set(id, { ...(m.get(id) ?? {}), ...p });
+    const m = new Map((data.data?.plays ?? []).map((p) => [keyOf(p), p]));
+    for (const [k, p] of live) m.set(k, { ...(m.get(k) ?? {}), ...p });
     return [...m.values()].filter((p) => !p.removed);
   }, [data.data, live]);
   if (data.loading && !data.data) return html`<${Page} title=${t("broadcast.heading")}><${Loading} /><//>`;
@@ -78,7 +82,7 @@ export function BroadcastScreen({ params, can }) {
       setError(err);
     }
   };
-  return html`<${Page} title=${bulletin?.title ?? t("broadcast.heading")}>
+  return html`<${Page} title=${bulletin?.title ?? b.bulletinTitle ?? t("broadcast.heading")}>
     <div class="card">
       <dl class="facts">
         <div><dt>${t("broadcasts.status")}</dt><dd><span class=${`badge status-${b.status}`}>${t(`bstatus.${b.status}`)}</span></dd></div>

@@ -82,7 +82,7 @@ export function ReportsScreen() {
       <thead><tr><th scope="col">${t("reports.at")}</th><th scope="col">${t("devices.name")}</th><th scope="col">${t("devices.area")}</th><th scope="col">${t("reports.status")}</th><th scope="col">${t("reports.played")}</th><th scope="col">${t("reports.reason")}</th></tr></thead>
       <tbody>${items.map((p) => {
         const d = devices.byId.get(p.deviceId);
-        return html`<tr key=${p.playId} data-play=${p.playId}>
+        return html`<tr key=${`${p.deviceId}|${p.playId}`} data-play=${p.playId} data-device=${p.deviceId}>
           <td data-label=${t("reports.at")}><a href=${`#/broadcasts/${encodeURIComponent(p.broadcastId)}`}>${fmtDateTime(p.at)}</a></td>
           <td data-label=${t("devices.name")}>${d?.name ?? p.deviceId}</td>
           <td data-label=${t("devices.area")}>${d ? areaPath(d.areaId) : "—"}</td>
