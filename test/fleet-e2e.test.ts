@@ -6,12 +6,13 @@
  * T and `finished` in the cloud, an injected amplifier fault in the device health, a cut network seen by the
  * cloud, and a rerun that reuses the state file (and rotates a token the broker refuses).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCloudConfig, startCloud, type RunningCloud } from "@loa/cloud";
+import { parseWav, wavFileNameOf } from "@loa/edge-agent";
 import { DeviceList, DeviceView, type Play } from "@loa/shared";
 import { toneWav } from "../firmware-sim/src/demo/tone-wav.js";
 import { startFleet, type RunningFleet } from "../firmware-sim/src/fleet/run-fleet.js";
@@ -28,6 +29,7 @@ let api: RestClient;
 let token = "";
 let fleet: RunningFleet | undefined;
 let villages: string[] = [];
+let commune = "";
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -61,7 +63,9 @@ async function control(path: string, body: unknown = {}): Promise<unknown> {
   return res.json();
 }
 
-const devices = async (): Promise<DeviceView[]> => (await api.get("/api/v1/devices", DeviceList)).items;
+const allDevices = async (): Promise<DeviceView[]> => (await api.get("/api/v1/devices", DeviceList)).items;
+/** The devices of the main fleet's villages (the --capture test adds one elsewhere). */
+const devices = async (): Promise<DeviceView[]> => (await allDevices()).filter((d) => villages.includes(d.areaId));
 const onlineCount = async (): Promise<number> => (await devices()).filter((d) => d.state !== "offline").length;
 
 beforeAll(async () => {
@@ -71,8 +75,8 @@ beforeAll(async () => {
   token = await adminToken(cloud.httpUrl);
   api = new RestClient({ baseUrl: cloud.httpUrl, token });
   const me = (await api.get("/api/v1/me", ANY)) as { user: { areaId: string } };
-  const commune = (await api.post("/api/v1/areas", { json: { name: "Xã Thử", parentId: me.user.areaId, kind: "commune" } }, ANY)) as { id: string };
-  for (const name of ["Thôn Một", "Thôn Hai"]) villages.push(((await api.post("/api/v1/areas", { json: { name, parentId: commune.id, kind: "village" } }, ANY)) as { id: string }).id);
+  commune = ((await api.post("/api/v1/areas", { json: { name: "Xã Thử", parentId: me.user.areaId, kind: "commune" } }, ANY)) as { id: string }).id;
+  for (const name of ["Thôn Một", "Thôn Hai"]) villages.push(((await api.post("/api/v1/areas", { json: { name, parentId: commune, kind: "village" } }, ANY)) as { id: string }).id);
 }, 60_000);
 
 afterAll(async () => {
@@ -80,6 +84,26 @@ afterAll(async () => {
   await cloud?.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A tone bulletin of `seconds`, broadcast at the next whole second 10 s from now to `areaIds`. */
+async function broadcastToneAt(areaIds: string[], seconds: number): Promise<{ broadcastId: string; at: number; durationMs: number }> {
+  const form = new FormData();
+  form.append("title", `Thông báo thử ${seconds} giây ${Date.now()}`);
+  form.append("file", new Blob([toneWav({ seconds, freqHz: 523 })], { type: "audio/wav" }), "tone.wav");
+  const { bulletin } = (await api.post("/api/v1/bulletins", { form }, ANY)) as { bulletin: { id: string; durationMs: number } };
+  const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
+  const body = { bulletinId: bulletin.id, targets: { areaIds, deviceIds: [] }, priority: "normal", when: { at: new Date(at).toISOString() } };
+  const created = (await api.post("/api/v1/broadcasts", { json: body }, ANY)) as { broadcast: { id: string } };
+  return { broadcastId: created.broadcast.id, at, durationMs: bulletin.durationMs };
+}
+
+/** The cloud's proof of play: `n` plays of the broadcast, every one `finished`. */
+function finishedInCloud(broadcastId: string, n: number): Promise<Play[]> {
+  return until(`${n} plays finished in the cloud`, async () => {
+    const r = ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
+    return r.length === n && r.every((p) => p.status === "finished") ? r : undefined;
+  }, 30_000);
+}
 
 function needDelivery(): boolean {
   if (cloud.delivery) return true;
@@ -102,26 +126,50 @@ describe("loa-sim fleet against a real cloud", () => {
 
   it("plays a broadcast `at` T+10 s on every receiver within 50 ms of T, finished in the cloud", async () => {
     if (!needDelivery() || !fleet) return;
-    const form = new FormData();
-    form.append("title", "Thông báo thử");
-    form.append("file", new Blob([toneWav({ seconds: 3, freqHz: 523 })], { type: "audio/wav" }), "tone.wav");
-    const { bulletin } = (await api.post("/api/v1/bulletins", { form }, ANY)) as { bulletin: { id: string; durationMs: number } };
-    const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-    const created = (await api.post("/api/v1/broadcasts", { json: { bulletinId: bulletin.id, targets: { areaIds: villages, deviceIds: [] }, priority: "normal", when: { at: new Date(at).toISOString() } } }, ANY)) as { id?: string; broadcast?: { id: string } };
-    const broadcastId = created.id ?? created.broadcast?.id ?? "";
+    const running = fleet;
+    const { broadcastId, at, durationMs } = await broadcastToneAt(villages, 3);
     const plays = await until("a play on every receiver", () => {
-      const p = fleet?.fleet.plays({ playId: broadcastId }) ?? [];
+      const p = running.fleet.plays({ playId: broadcastId });
       return p.length === COUNT ? p : undefined;
     }, 30_000);
+    // While the sink plays, the emulated amplifier sees a signal on its line input (and is powered, unmuted).
+    const amp = running.fleet.amp(plays[0]?.deviceId ?? "");
+    expect(amp).toMatchObject({ signalPresent: true, switchedOn: true, ready: true });
     const offsets = plays.map((p: PlayRecord) => p.startedAtMs - at);
     expect(Math.max(...offsets.map(Math.abs))).toBeLessThanOrEqual(50);
-    const rows = await until("every play finished in the cloud", async () => {
-      const r = ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
-      return r.length === COUNT && r.every((p) => p.status === "finished") ? r : undefined;
-    }, 30_000);
-    expect(new Set(rows.map((r) => r.deviceId))).toEqual(new Set(fleet.provision.receivers.map((r) => r.deviceId)));
-    expect(rows.every((r) => Math.abs((r.playedMs ?? 0) - bulletin.durationMs) < 500)).toBe(true);
+    const rows = await finishedInCloud(broadcastId, COUNT);
+    expect(new Set(rows.map((r) => r.deviceId))).toEqual(new Set(running.provision.receivers.map((r) => r.deviceId)));
+    expect(rows.every((r) => Math.abs((r.playedMs ?? 0) - durationMs) < 500)).toBe(true);
+    expect(running.fleet.amp(plays[0]?.deviceId ?? "").signalPresent).toBe(false);
   }, 60_000);
+
+  it("--capture: a WAV per play, really decoded, as long as the bulletin", async () => {
+    if (!needDelivery()) return;
+    const village = ((await api.post("/api/v1/areas", { json: { name: "Thôn Ba", parentId: commune, kind: "village" } }, ANY)) as { id: string }).id;
+    const capture = join(dir, "capture");
+    const small = await startFleet({
+      cloud: cloud.httpUrl, apiToken: token, count: 1, areaIds: [village], capture, statePath: join(dir, "capture-fleet.json"),
+      dataDir: join(dir, "capture-fleet"), mqttUrl: `mqtt://127.0.0.1:${cloud.mqttPort}`, jitterMs: 0, log,
+    });
+    try {
+      await small.started;
+      const id = small.provision.receivers[0]?.deviceId ?? "";
+      await until("the capture receiver online", async () => ((await allDevices()).find((d) => d.id === id)?.state === "online" ? true : undefined));
+      const { broadcastId, durationMs } = await broadcastToneAt([village], 2);
+      await finishedInCloud(broadcastId, 1);
+      const [rec] = small.fleet.plays({ playId: broadcastId });
+      expect(rec?.capture).toBe(join(capture, id, wavFileNameOf(rec?.playId ?? "")));
+      const wav = await readFile(rec?.capture ?? "");
+      const info = parseWav(wav);
+      expect(info).toMatchObject({ sampleRate: 48_000, channels: 1, bitsPerSample: 16 });
+      expect(Math.abs(info.durationMs - durationMs)).toBeLessThan(100);
+      let peak = 0;
+      for (let i = info.dataOffset; i + 1 < wav.length; i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
+      expect(peak).toBeGreaterThan(3000);
+    } finally {
+      await small.stop();
+    }
+  }, 90_000);
 
   it("shows an amplifier fault injected in the simulator in GET /api/v1/devices health, and its recovery", async () => {
     const id = fleet?.provision.receivers[0]?.deviceId ?? "";

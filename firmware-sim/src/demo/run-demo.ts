@@ -139,18 +139,25 @@ async function watchLoop(io: DemoIo, api: RestClient, fleet: RunningFleet, broad
   return false;
 }
 
-/** The whole demo; resolves with the exit code. */
-export async function runDemo(io: DemoIo): Promise<number> {
-  const s = demoSettings(io.env, io.cwd);
-  line(io.out, "Loa demo — hệ thống truyền thanh thông minh");
+/** The data folder (a temporary one when it cannot be written) and demo.json, saved before the cloud starts. */
+async function prepareData(s: DemoSettings, out: Writable): Promise<{ demo: DemoFile; demoPath: string }> {
   const where = await writableDataDir(s.dataDir);
-  if (where.fallback) line(io.out, `  ${s.dataDir} is not writable (${where.reason ?? ""}): using ${where.dir} instead`);
+  if (where.fallback) line(out, `  ${s.dataDir} is not writable (${where.reason ?? ""}): using ${where.dir} instead`);
   s.dataDir = where.dir;
   const demoPath = join(s.dataDir, "demo.json");
   const previous = await loadDemoFile(demoPath);
   const demo = previous ?? newDemoFile(new Date());
+  // Saved first: the admin password must be on disk before the cloud's first start uses it.
   await saveDemoFile(demoPath, demo);
-  line(io.out, `  data: ${s.dataDir} (${previous ? `reused, first seeded ${demo.createdAt}` : "new"}); logs: cloud.log, fleet.log there`);
+  line(out, `  data: ${s.dataDir} (${previous ? `reused, first seeded ${demo.createdAt}` : "new"}); logs: cloud.log, fleet.log there`);
+  return { demo, demoPath };
+}
+
+/** The whole demo; resolves with the exit code. */
+export async function runDemo(io: DemoIo): Promise<number> {
+  const s = demoSettings(io.env, io.cwd);
+  line(io.out, "Loa demo — hệ thống truyền thanh thông minh");
+  const { demo, demoPath } = await prepareData(s, io.out);
   line(io.out, "  starting the cloud (embedded MQTT broker, store in the data folder)…");
   const cloud = await startCloud(s, io, demo);
   let fleet: RunningFleet | undefined;

@@ -187,7 +187,8 @@ export class SimReceiver implements FleetReceiver {
   }
 
   private async build(): Promise<EdgeRuntime> {
-    const { record, log } = { record: this.record, log: this.deps.log };
+    const record = this.record;
+    const log = this.deps.log;
     const cfg = record.edgeConfig;
     const { config } = parseConfig(
       { ...cfg, token: record.token, mqttUrl: this.deps.mqttUrl, dataDir: this.deps.dataDir, amp: { transport: "none" }, sink: "null" },
