@@ -124,8 +124,10 @@ function App() {
   const route = useStore(routeStore);
   useEffect(() => onLangChange(() => session.set((x) => ({ ...x }))), []);
   useEffect(() => {
-    // Move focus to the new screen's heading so screen readers announce it.
+    // Move focus to the new screen's heading so screen readers announce it; on a phone the tab strip
+    // scrolls sideways, so bring the current tab into view.
     document.getElementById("page-title")?.focus({ preventScroll: true });
+    document.querySelector('.top nav [aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "center" });
   }, [route.path]);
   if (s.status === "loading") return html`<main class="main"><${Loading} /></main>`;
   if (s.status === "out" || route.name === "login") {

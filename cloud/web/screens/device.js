@@ -21,6 +21,9 @@ export function DeviceScreen({ params, can }) {
   const [confirm, setConfirm] = useState(null);
   useEffect(() => {
     reloadDevice(params.id).catch((err) => setError(err));
+    // The stream carries a summary of each telemetry sample; the full one (signal, cache) comes from here.
+    const id = setInterval(() => reloadDevice(params.id).catch(() => undefined), 15_000);
+    return () => clearInterval(id);
   }, [params.id]);
   if (!d) return html`<${Page} title=${t("device.heading")}>${error ? html`<${ErrorBox} error=${error} />` : html`<${Loading} />`}<//>`;
   const tel = d.health.telemetry;

@@ -1,8 +1,8 @@
 // Thiết bị: every receiver of the caller's area with presence, amplifier state and faults, live from the
 // stream; filter by area and state (ARCHITECTURE §7 operators: device health dashboard).
-import { html, useState } from "../lib/html.js";
+import { html, useEffect, useState } from "../lib/html.js";
 import { useStore } from "../lib/store.js";
-import { devicesStore } from "../lib/live.js";
+import { devicesStore, loadDevices } from "../lib/live.js";
 import { areaPath, flatTree, subtreeIds, areasStore } from "../lib/areas.js";
 import { DEVICE_COLUMNS, deviceCells } from "../lib/device-fields.js";
 import { Empty, ErrorBox, Loading, Page, StateBadge } from "../lib/components.js";
@@ -20,6 +20,11 @@ function filterQuery(q) {
 
 export function DevicesScreen({ query, can }) {
   const store = useStore(devicesStore);
+  // Presence, health and faults arrive on the stream; the full telemetry (signal, cache) is re-read now and then.
+  useEffect(() => {
+    const id = setInterval(() => loadDevices(), 60_000);
+    return () => clearInterval(id);
+  }, []);
   useStore(areasStore);
   const [text, setText] = useState("");
   const areaId = query.area ?? "";
