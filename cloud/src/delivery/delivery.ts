@@ -4,7 +4,7 @@
  * (MediaDistributor), the proof of play (PlayBook), the periodic jobs, and the REST routes for broadcasts,
  * plays and the CSV report. See README.md in this folder for the decisions.
  */
-import { DEFAULT_CHUNK_SIZE, DEFAULT_TZ, errorMessage, playIdOf, type Clock, type MediaRef, type TimerHandle } from "@loa/shared";
+import { DEFAULT_CHUNK_SIZE, DEFAULT_TZ, errorMessage, playIdOf, type Broadcast, type Clock, type MediaRef, type TimerHandle } from "@loa/shared";
 import type { Logger } from "pino";
 import type { CloudMqttClient } from "../adapters/mqtt/cloud-mqtt-client.js";
 import type { PresenceChange } from "../core/presence.js";
@@ -23,7 +23,7 @@ import { fileMediaSource, type MediaSource } from "./media-source.js";
 import { MqttDeliveryBus } from "./mqtt-bus.js";
 import { PlanService, type PlanStats, type ReplanResult } from "./plan-service.js";
 import { PlayBook, type PlayChangeListener, type PlayLookup } from "./play-book.js";
-import { sendPlayNow } from "./play-now.js";
+import { sendPlayNow, type PlayNowResult } from "./play-now.js";
 
 /** Presence as delivery needs it (cloud/src/core/presence.ts satisfies it). */
 export interface DevicePresence {
@@ -105,96 +105,163 @@ export interface Delivery {
 }
 
 export function createDelivery(deps: DeliveryDeps): Delivery {
-  const cfg = deps.config ?? {};
-  const log = deps.log.child({ ns: "cloud.delivery" });
+  return new DeliveryService(deps);
+}
+
+interface Parts {
+  bus: DeliveryBus;
+  book: PlayBook;
+  plans: PlanService;
+  ingest: EventIngest;
+  media: MediaDistributor;
+}
+
+/** Media a command asked a device to play though no plan uses it, allowed until a time. */
+class AllowedMedia {
+  private readonly refs = new Map<string, { ref: MediaRef; untilMs: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  allow(ref: MediaRef, untilMs: number): void {
+    this.refs.set(ref.sha256, { ref, untilMs });
+  }
+
+  get(sha256: string): MediaRef | undefined {
+    const e = this.refs.get(sha256);
+    if (!e) return undefined;
+    if (e.untilMs >= this.clock.now()) return e.ref;
+    this.refs.delete(sha256);
+    return undefined;
+  }
+}
+
+function buildParts(deps: DeliveryDeps, cfg: DeliveryConfig, log: Logger, allowed: AllowedMedia): Parts {
   const bus = deps.bus ?? (deps.mqtt ? new MqttDeliveryBus(deps.mqtt) : undefined);
   if (!bus) throw new Error("createDelivery: give mqtt or bus");
-  const tz = cfg.tz ?? DEFAULT_TZ;
-  const chunkSize = cfg.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const book = new PlayBook({ journal: deps.journal, clock: deps.clock, log, retentionMs: (cfg.retentionDays ?? 62) * 86_400_000 });
-  const plans = new PlanService({ catalog: deps.catalog, bus, book, clock: deps.clock, log, horizonH: cfg.horizonH ?? DEFAULT_PLAN_HORIZON_H, chunkSize });
-  const known = (id: string): boolean => deps.catalog.data().devices.some((d) => d.id === id);
-  const ingest = new EventIngest({ journal: deps.journal, bus, book, clock: deps.clock, log, known: knownDevices(deps.catalog), lookup: lookupOf(deps.catalog) });
-  const allowed = new Map<string, { ref: MediaRef; untilMs: number }>();
-  const referenced = (sha: string): MediaRef | undefined => {
-    const extra = allowed.get(sha);
-    if (extra && extra.untilMs < deps.clock.now()) allowed.delete(sha);
-    return plans.referenced(sha) ?? (extra && extra.untilMs >= deps.clock.now() ? extra.ref : undefined);
-  };
+  const { catalog, journal, clock } = deps;
+  const book = new PlayBook({ journal, clock, log, retentionMs: (cfg.retentionDays ?? 62) * 86_400_000 });
+  const plans = new PlanService({ catalog, bus, book, clock, log, horizonH: cfg.horizonH ?? DEFAULT_PLAN_HORIZON_H, chunkSize: cfg.chunkSize ?? DEFAULT_CHUNK_SIZE });
+  const ingest = new EventIngest({ journal, bus, book, clock, log, known: knownDevices(catalog), lookup: lookupOf(catalog) });
   const media = new MediaDistributor({
-    bus, clock: deps.clock, log, referenced,
+    bus, clock, log,
+    referenced: (sha) => plans.referenced(sha) ?? allowed.get(sha),
     source: deps.mediaSource ?? fileMediaSource(deps.mediaPathOf),
     ...(cfg.mediaWindowMs !== undefined ? { windowMs: cfg.mediaWindowMs } : {}),
     ...(cfg.maxMediaBytesPerSec !== undefined ? { maxBytesPerSec: cfg.maxMediaBytesPerSec } : {}),
   });
-  const online = (id: string): boolean => deps.presence.health(id)?.online ?? false;
-  const replan = (reason: string): Promise<ReplanResult> => plans.replan(reason);
-  const jobs = deliveryJobs({
-    catalog: deps.catalog, book, clock: deps.clock, log, replan,
-    sweep: { online, graceMs: cfg.sweepGraceMs ?? 5 * 60_000, startedGraceMs: cfg.startedGraceMs ?? 30 * 60_000 },
-    doneGraceMs: cfg.sweepGraceMs ?? 5 * 60_000,
-  });
-  const playNowCounts = { sent: 0, failed: 0 };
-  const api: DeliveryApi = {
-    book, replan, tz,
-    plannedCount: (id) => plans.plannedCount(id),
-    playNow: async (b) => {
-      const r = await sendPlayNow({ catalog: deps.catalog, bus, clock: deps.clock, log, chunkSize, ...(cfg.playNowTtlMs !== undefined ? { ttlMs: cfg.playNowTtlMs } : {}) }, b);
-      playNowCounts.sent += r.sent.length;
-      playNowCounts.failed += r.failed.length;
-      return r;
-    },
-  };
-  const offs: (() => void)[] = [];
-  let stopJobs: (() => Promise<void>) | undefined;
-  let watch: TimerHandle | undefined;
-  let started = false;
+  return { bus, book, plans, ingest, media };
+}
 
-  const start = async (): Promise<void> => {
-    if (started) return;
-    started = true;
-    const now = deps.clock.now();
-    const replayed = await deps.journal.replay((e) => {
+class DeliveryService implements Delivery {
+  readonly routes: RouteModule[];
+  readonly jobs: DeliveryJobs;
+  readonly api: DeliveryApi;
+  private readonly cfg: DeliveryConfig;
+  private readonly log: Logger;
+  private readonly allowed: AllowedMedia;
+  private readonly p: Parts;
+  private readonly playNowCounts = { sent: 0, failed: 0 };
+  private readonly offs: (() => void)[] = [];
+  private stopJobs: (() => Promise<void>) | undefined;
+  private watch: TimerHandle | undefined;
+  private started = false;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.cfg = deps.config ?? {};
+    this.log = deps.log.child({ ns: "cloud.delivery" });
+    this.allowed = new AllowedMedia(deps.clock);
+    this.p = buildParts(deps, this.cfg, this.log, this.allowed);
+    const replan = (reason: string): Promise<ReplanResult> => this.p.plans.replan(reason);
+    const graceMs = this.cfg.sweepGraceMs ?? 5 * 60_000;
+    this.jobs = deliveryJobs({
+      catalog: deps.catalog, book: this.p.book, clock: deps.clock, log: this.log, replan, doneGraceMs: graceMs,
+      sweep: { online: (id) => this.online(id), graceMs, startedGraceMs: this.cfg.startedGraceMs ?? 30 * 60_000 },
+    });
+    this.api = { book: this.p.book, replan, tz: this.cfg.tz ?? DEFAULT_TZ, plannedCount: (id) => this.p.plans.plannedCount(id), playNow: (b) => this.playNow(b) };
+    this.routes = [broadcastRoutes(this.api), playRoutes(this.api), reportRoutes(this.api)];
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const entries = await this.replayJournal();
+    this.p.plans.load();
+    this.subscribe();
+    const force = this.deps.catalog.data().devices.filter((d) => this.online(d.id)).map((d) => d.id);
+    await this.p.plans.replan("start", { reconcile: true, force });
+    this.log.info({ journalEntries: entries, plays: this.p.book.index.size, online: force.length }, "delivery started");
+    const { schedule } = this.cfg;
+    if (schedule !== false) this.stopJobs = scheduleJobs(this.jobs, { ...DEFAULT_JOB_SCHEDULE, ...(schedule ?? {}) }, this.log);
+    const watchMs = this.cfg.watchMs ?? 2000;
+    if (watchMs > 0) this.watch = watchCatalog(this.deps.catalog, this.deps.clock, watchMs, () => void this.replan("catalogue changed"));
+  }
+
+  async close(): Promise<void> {
+    this.watch?.cancel();
+    for (const off of this.offs.splice(0)) off();
+    await this.stopJobs?.();
+    await this.p.media.close();
+    await this.p.ingest.idle();
+    await this.p.plans.idle();
+  }
+
+  onChange(listener: PlayChangeListener): () => void {
+    return this.p.book.onChange(listener);
+  }
+
+  async replan(reason: string): Promise<void> {
+    try {
+      await this.p.plans.replan(reason);
+    } catch (err) {
+      this.log.error({ reason, err: errorMessage(err) }, "replan failed; the next roll retries");
+    }
+  }
+
+  allowMedia(ref: MediaRef, untilMs: number): void {
+    this.allowed.allow(ref, untilMs);
+  }
+
+  stats(): DeliveryStats {
+    const { plans, book, ingest, media } = this.p;
+    return { ...plans.stats(), plays: playCounts(book), events: ingest.stats(), media: media.stats(), playNowSent: this.playNowCounts.sent, playNowFailed: this.playNowCounts.failed };
+  }
+
+  private online(deviceId: string): boolean {
+    return this.deps.presence.health(deviceId)?.online ?? false;
+  }
+
+  /** Rebuild the indexes from the journal (plays; seqs seen per device; media each device has). */
+  private async replayJournal(): Promise<number> {
+    const now = this.deps.clock.now();
+    const { book, ingest } = this.p;
+    const stats = await this.deps.journal.replay((e) => {
       if (e.kind === "event") ingest.replayEntry(e);
       if (e.kind === "play" || e.kind === "event") book.replayEntry(e, now);
     });
-    plans.load();
-    offs.push(
+    return stats.entries;
+  }
+
+  private subscribe(): void {
+    const { bus, ingest, media, plans } = this.p;
+    const known = knownDevices(this.deps.catalog);
+    this.offs.push(
       bus.onEvents((id, batch) => void ingest.onBatch(id, batch)),
       bus.onMediaReq((id, req) => media.onRequest(id, req)),
-      deps.presence.onChange((c) => {
+      this.deps.presence.onChange((c) => {
         // A birth (ARCHITECTURE §3 "on device birth"): the device gets its plan again, same version.
         if (c.reason === "online" && known(c.deviceId)) plans.replan(`device ${c.deviceId} online`, { force: [c.deviceId] }).catch(() => undefined);
       }),
     );
-    const force = deps.catalog.data().devices.filter((d) => online(d.id)).map((d) => d.id);
-    await plans.replan("start", { reconcile: true, force });
-    log.info({ journalEntries: replayed.entries, plays: book.index.size, online: force.length }, "delivery started");
-    if (cfg.schedule !== false) stopJobs = scheduleJobs(jobs, { ...DEFAULT_JOB_SCHEDULE, ...(cfg.schedule ?? {}) }, log);
-    const watchMs = cfg.watchMs ?? 2000;
-    if (watchMs > 0) watch = watchCatalog(deps.catalog, deps.clock, watchMs, () => void replan("catalogue changed").catch(() => undefined));
-  };
+  }
 
-  const close = async (): Promise<void> => {
-    watch?.cancel();
-    for (const off of offs.splice(0)) off();
-    await stopJobs?.();
-    await media.close();
-    await ingest.idle();
-    await plans.idle();
-  };
-
-  return {
-    routes: [broadcastRoutes(api), playRoutes(api), reportRoutes(api)],
-    start,
-    close,
-    onChange: (listener) => book.onChange(listener),
-    replan: (reason) => replan(reason).then(() => undefined, (err: unknown) => log.error({ reason, err: errorMessage(err) }, "replan failed; the next roll retries")),
-    allowMedia: (ref, untilMs) => allowed.set(ref.sha256, { ref, untilMs }),
-    stats: () => ({ ...plans.stats(), plays: playCounts(book), events: ingest.stats(), media: media.stats(), playNowSent: playNowCounts.sent, playNowFailed: playNowCounts.failed }),
-    jobs,
-    api,
-  };
+  private async playNow(b: Broadcast): Promise<PlayNowResult> {
+    const { catalog, clock } = this.deps;
+    const ttl = this.cfg.playNowTtlMs;
+    const r = await sendPlayNow({ catalog, bus: this.p.bus, clock, log: this.log, chunkSize: this.cfg.chunkSize ?? DEFAULT_CHUNK_SIZE, ...(ttl !== undefined ? { ttlMs: ttl } : {}) }, b);
+    this.playNowCounts.sent += r.sent.length;
+    this.playNowCounts.failed += r.failed.length;
+    return r;
+  }
 }
 
 function knownDevices(catalog: Pick<Catalog, "data">): (id: string) => boolean {

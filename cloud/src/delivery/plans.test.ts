@@ -143,4 +143,41 @@ describe("plans", () => {
     expect(ids(last(w.bus.plansOf("d4")))).toEqual([`late:${at}`]);
     expect(w.delivery.stats().quietDropped).toBe(3);
   });
+
+  it("notices a device moved to another area by itself (catalogue watch, no replan call) and republishes its plan", async () => {
+    const at = T0 + HOUR;
+    const w = await world({ config: { watchMs: 1000 }, broadcasts: [broadcast("bc1", { at: isoOf(at) }, { targets: { areaIds: ["V1"], deviceIds: [] } })] });
+    w.bus.clear();
+    await w.catalog.update((d) => {
+      const dev = d.devices.find((x) => x.id === "d2");
+      if (dev) dev.areaId = "V3";
+    });
+    await w.clock.advance(999);
+    expect(w.bus.of("plan")).toEqual([]);
+    await w.clock.advance(1);
+    for (let i = 0; i < 20 && w.bus.of("plan").length === 0; i++) await w.clock.advance(0);
+    expect(w.bus.of("plan").map((p) => [p.deviceId, p.payload.items.length])).toEqual([["d2", 0]]);
+    await w.delivery.close();
+  });
+});
+
+describe("media through createDelivery", () => {
+  it("serves media a plan references, refuses others until allowed (a REST play_now)", async () => {
+    const w = await world({ broadcasts: [broadcast("bc1", { at: isoOf(T0 + HOUR) })] });
+    w.bus.deviceMediaReq("d1", { sha256: w.sha, missing: [0, 1, 2, 3] });
+    const other = "e".repeat(64);
+    w.bus.deviceMediaReq("d1", { sha256: other, missing: [0] });
+    await w.clock.advance(1000);
+    expect(w.bus.of("media").map((m) => m.index)).toEqual([0, 1, 2, 3]);
+    expect(w.delivery.stats().media).toMatchObject({ refusedRequests: 1, chunksPublished: 4, bytesPublished: 200_000 });
+    w.media.add(Buffer.alloc(5000, 7), other);
+    w.delivery.allowMedia({ sha256: other, bytes: 5000, chunkSize: 65_536, durationMs: 1000, codec: "opus" }, T0 + 60_000);
+    w.bus.deviceMediaReq("d1", { sha256: other, missing: [0] });
+    await w.clock.advance(1000);
+    expect(w.bus.of("media").filter((m) => m.sha256 === other)).toHaveLength(1);
+    await w.clock.advance(60_000);
+    w.bus.deviceMediaReq("d1", { sha256: other, missing: [0] });
+    await w.clock.advance(1000);
+    expect(w.delivery.stats().media.refusedRequests).toBe(2);
+  });
 });
