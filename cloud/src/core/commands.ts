@@ -15,6 +15,7 @@ import {
   type CmdResPayload,
   type DeviceCommandBody,
   type DeviceCommandType,
+  type MediaRef,
   type TimerHandle,
 } from "@loa/shared";
 import type { Logger } from "pino";
@@ -41,6 +42,8 @@ export interface CommandCenterDeps {
   chunkSize?: number;
   /** Bound on waiting for the broker to take the command; past it the command stays queued in the client. Default 10 s. */
   publishTimeoutMs?: number;
+  /** play_now names media no plan may use: let devices fetch it until the command expires (delivery's allowMedia). */
+  allowMedia?: (ref: MediaRef, untilMs: number) => void;
 }
 
 interface Tracked {
@@ -138,6 +141,8 @@ export class CommandCenter implements DeviceCommands {
     const media = { sha256: b.sha256, bytes: b.bytes, chunkSize: this.deps.chunkSize ?? DEFAULT_CHUNK_SIZE, durationMs: b.durationMs, codec: b.codec };
     // `<cmdId>:<ms>` has the shape of a broadcast playId, so the device's play events name the command.
     const args = { playId: `${c.cmdId}:${now}`, media, priority: c.args.priority, ...(c.args.volume !== undefined ? { volume: c.args.volume } : {}) };
+    // Fetching may take a while after the command arrives: allow a little past its expiry.
+    this.deps.allowMedia?.(media, Date.parse(c.expiresAt) + this.ttlMs);
     return { cmdId: c.cmdId, type: "play_now", args, expiresAt: c.expiresAt };
   }
 

@@ -1,13 +1,13 @@
 /**
- * HOOK — delivery (plans, events/ack, media over MQTT, plays) is built in cloud/src/delivery/ by another
- * part of the team with one factory, `createDelivery(deps)`. Until it is committed the cloud runs without
- * it: devices connect, report presence and health and take commands, but get no plans, their events are
- * not acknowledged and no media is served. When it lands, set DEFAULT_DELIVERY to `createDelivery`.
+ * Delivery (plans, events and acks, media over MQTT, plays, broadcast/play/report routes) as the process
+ * wiring sees it: cloud/src/delivery's `createDelivery` behind a small interface, so tests and tools can
+ * pass another factory (or none: `startCloud(config, {delivery: null})` runs presence and commands only).
  */
-import type { Clock } from "@loa/shared";
+import type { Clock, MediaRef } from "@loa/shared";
 import type { Logger } from "pino";
 import type { CloudMqttClient } from "../adapters/mqtt/cloud-mqtt-client.js";
 import type { Presence } from "../core/presence.js";
+import { createDelivery } from "../delivery/index.js";
 import type { RouteModule } from "../http/app.js";
 import type { Catalog, Journal } from "../ports/store.js";
 
@@ -36,10 +36,23 @@ export interface DeliveryPart {
   close(): Promise<void> | void;
   onChange(listener: (change: DeliveryChange) => void): (() => void) | void;
   replan(reason: string): Promise<void> | void;
+  /** Let devices fetch this media until `untilMs` though no plan uses it (a REST play_now command). */
+  allowMedia?(ref: MediaRef, untilMs: number): void;
   stats(): Record<string, unknown>;
 }
 
 export type DeliveryFactory = (deps: DeliveryDeps) => DeliveryPart | Promise<DeliveryPart>;
 
-/** HOOK: `createDelivery` from ../delivery/index.js once it exists. */
-export const DEFAULT_DELIVERY: DeliveryFactory | undefined = undefined;
+/** The team's delivery, adapted: its play changes and stats are plain records for the stream and /metrics. */
+export const DEFAULT_DELIVERY: DeliveryFactory | undefined = (deps) => {
+  const d = createDelivery(deps);
+  return {
+    routes: d.routes,
+    start: () => d.start(),
+    close: () => d.close(),
+    onChange: (listener) => d.onChange((change) => listener({ ...change })),
+    replan: (reason) => d.replan(reason),
+    allowMedia: (ref, untilMs) => d.allowMedia(ref, untilMs),
+    stats: () => ({ ...d.stats() }),
+  };
+};

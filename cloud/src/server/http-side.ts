@@ -11,6 +11,7 @@ import type { CommandCenter } from "../core/commands.js";
 import type { LiveFeed } from "../core/live-feed.js";
 import { createHttpApp, type RouteModule } from "../http/app.js";
 import type { CloudMetrics } from "../http/metrics.js";
+import { mountPanel } from "../http/panel.js";
 import { bulletinRoutes } from "../http/routes/bulletins.js";
 import { streamRoutes } from "../http/routes/stream.js";
 import { startHttpServer } from "../http/server.js";
@@ -64,7 +65,10 @@ export async function startHttpSide(d: HttpSideDeps): Promise<HttpSide> {
     deviceCommands: d.commands,
     health: () => healthChecks(d),
     routes,
-    mount: (app) => app.get("/metrics", metrics.handler()),
+    mount: (app) => {
+      app.get("/metrics", metrics.handler());
+      mountPanel(app);
+    },
   });
   // An outer app so the timing middleware sees every request, before the API's own middleware runs.
   const outer = express();

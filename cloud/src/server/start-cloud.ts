@@ -35,7 +35,7 @@ export interface StartCloudOptions {
   log?: Logger;
   /** Environment for finding ffmpeg (FFMPEG_PATH); default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Delivery factory; default the team's `createDelivery` once wired (see delivery-hook.ts); null = none. */
+  /** Delivery factory; default createDelivery (see delivery-hook.ts); null = none (presence and commands only). */
   delivery?: DeliveryFactory | null;
   /** scrypt cost for new password hashes (tests lower it). */
   passwordCost?: ScryptCost;
@@ -102,13 +102,21 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
   // Metrics are built once every source exists; appends before that (delivery's start-up) go uncounted.
   let counted: CloudMetrics | undefined;
   const journal = tapJournal(store.journal, (entries) => counted?.journalAppended(entries));
-  const commands = new CommandCenter({ catalog: store.catalog, journal, clock, log, ttlMs: config.commandTtlS * 1000, publish: (id, cmd) => side.mqtt.publish("cmd", id, cmd) });
+  const commands = new CommandCenter({
+    catalog: store.catalog,
+    journal,
+    clock,
+    log,
+    ttlMs: config.commandTtlS * 1000,
+    publish: (id, cmd) => side.mqtt.publish("cmd", id, cmd),
+    allowMedia: (ref, untilMs) => delivery?.allowMedia?.(ref, untilMs),
+  });
   side.mqtt.on("cmdRes", (id, res) => commands.onResult(id, res));
   const factory = opts.delivery === undefined ? DEFAULT_DELIVERY : (opts.delivery ?? undefined);
   const delivery = factory
     ? await factory({ catalog: store.catalog, journal, mqtt: side.mqtt, presence: side.presence, clock, log, mediaPathOf: (sha) => mediaPathOf(mediaDir, sha), config: { tz: config.tz, prefix: config.mqttPrefix } })
     : undefined;
-  if (!delivery) own.warn("delivery is not wired in this build: no plans, event acks or media are sent to devices");
+  if (!delivery) own.warn("started without delivery: no plans, event acks or media are sent to devices");
   const feed = wireFeed(log, side.presence, commands, delivery);
   const metrics = newMetrics({ store, side, pipeline, feed, commands, delivery });
   counted = metrics;
