@@ -293,9 +293,7 @@ function lookupOf(catalog: Pick<Catalog, "data">): PlayLookup {
 }
 
 function playCounts(book: PlayBook): Record<string, number> {
-  const out: Record<string, number> = { total: book.index.size };
-  for (const r of book.index.all()) out[r.status] = (out[r.status] ?? 0) + 1;
-  return out;
+  return { total: book.index.size, ...book.index.countByStatus() };
 }
 
 type Watched = Pick<CatalogData, "devices" | "areas" | "bulletins" | "broadcasts">;

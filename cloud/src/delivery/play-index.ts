@@ -77,6 +77,7 @@ export class PlayIndex {
   private readonly byBroadcast = new Map<string, Set<string>>();
   /** Keys of records not yet in a terminal status (what the sweep looks at). */
   private readonly live = new Set<string>();
+  private readonly counts = new Map<PlayStatus, number>();
 
   get size(): number {
     return this.records.size;
@@ -89,6 +90,9 @@ export class PlayIndex {
   /** Insert or replace a record (a copy is kept). */
   set(record: PlayRecord): void {
     const key = keyOf(record.deviceId, record.playId);
+    const before = this.records.get(key);
+    if (before) this.count(before.status, -1);
+    this.count(record.status, 1);
     this.records.set(key, { ...record });
     if (TERMINAL.has(record.status)) this.live.delete(key);
     else this.live.add(key);
@@ -100,6 +104,7 @@ export class PlayIndex {
     const key = keyOf(deviceId, playId);
     const r = this.records.get(key);
     if (!r) return undefined;
+    this.count(r.status, -1);
     this.records.delete(key);
     this.live.delete(key);
     removeFrom(this.byDevice, r.deviceId, key);
@@ -117,6 +122,15 @@ export class PlayIndex {
 
   all(): IterableIterator<PlayRecord> {
     return this.records.values();
+  }
+
+  /** How many records are in each status (kept up to date, for metrics). */
+  countByStatus(): Partial<Record<PlayStatus, number>> {
+    return Object.fromEntries(this.counts);
+  }
+
+  private count(status: PlayStatus, delta: number): void {
+    this.counts.set(status, (this.counts.get(status) ?? 0) + delta);
   }
 
   /** Records not in a terminal status yet. */
