@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, examples, type StatusBirth } from "@loa/shared";
+import { generateTone } from "../cloud/src/adapters/ffmpeg/tone.js";
 import { verifyMosquittoHash } from "../cloud/src/broker/mosquitto-passwd.js";
 import { ensureBuilt, openSse, runCloud, startCloudProcess, stopCloudProcess, waitFor, type CloudProcess, type SseEvent } from "./support/cloud-process.js";
 
@@ -156,6 +157,33 @@ describe("loa-cloud as a process", () => {
     expect(got).toEqual([{ cmdId, type: "set_volume", args: { volume: 65 }, expiresAt: expect.stringMatching(/Z$/) }]);
     await waitFor(() => find(sse.events, "command", (d) => d.cmdId === cmdId && d.status === "ok"), "SSE command ok");
     sse.close();
+  });
+
+  it("delivery is wired: a broadcast for the device puts a play in its retained plan and a play event on SSE", async () => {
+    const c = clients.at(-1);
+    if (!c) throw new Error("no device client");
+    const wav = await generateTone({ durationMs: 4000, outPath: join(tempDir(), "tone.wav") });
+    const form = new FormData();
+    form.set("title", "Thông báo họp thôn");
+    form.set("file", new Blob([readFileSync(wav)], { type: "audio/wav" }), "tone.wav");
+    const up = await fetch(`${cloud.httpUrl}/api/v1/bulletins`, { method: "POST", headers: { cookie: api.cookie }, body: form });
+    expect(up.status).toBe(201);
+    const { bulletin } = (await up.json()) as { bulletin: { id: string; sha256: string } };
+    const plans: Array<{ items: Array<{ playId: string; media: { sha256: string } }> }> = [];
+    c.on("message", (topic, payload) => void (topic === topics.plan(device.id) && payload.length > 0 ? plans.push(JSON.parse(payload.toString("utf8")) as (typeof plans)[number]) : undefined));
+    await c.subscribeAsync(topics.plan(device.id), { qos: 1 });
+    const sse = await openSse(`${cloud.httpUrl}/api/v1/stream`, { cookie: api.cookie });
+    const at = new Date(Date.now() + 3600_000).toISOString();
+    const created = await api.req("POST", "/api/v1/broadcasts", { bulletinId: bulletin.id, targets: { deviceIds: [device.id] }, priority: "normal", when: { at } });
+    expect(created.status).toBe(201);
+    const broadcastId = (created.json as { broadcast: { id: string } }).broadcast.id;
+    const plan = await waitFor(() => plans.find((p) => p.items.some((i) => i.playId.startsWith(`${broadcastId}:`))), "the plan with the play");
+    expect(plan.items.find((i) => i.playId.startsWith(broadcastId))?.media.sha256).toBe(bulletin.sha256);
+    const play = await waitFor(() => find(sse.events, "play", (d) => typeof d.playId === "string" && d.playId.startsWith(`${broadcastId}:`)), "SSE play event");
+    expect(play.data).toMatchObject({ deviceId: device.id, broadcastId, status: "planned" });
+    sse.close();
+    const metrics = await (await fetch(`${cloud.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^loa_plans_published_total [1-9]\d*$/m);
   });
 
   it("/metrics has the gauges and counters; /healthz reports every part ok", async () => {
