@@ -38,7 +38,8 @@ export function Page({ title, actions, children }) {
 
 export function ErrorBox({ error, id }) {
   if (!error) return null;
-  const fields = fieldErrors(error);
+  // A refusal with its own list (quiet-hours violations, in both languages) is listed by the screen instead.
+  const fields = Array.isArray(error?.problem?.violations) ? [] : fieldErrors(error);
   return html`<div class="alert alert-error" role="alert" id=${id}>
     <p>${errorText(error)}</p>
     ${fields.length > 0 ? html`<ul>${fields.map((f) => html`<li><code>${f.path}</code> ${f.message}</li>`)}</ul>` : null}

@@ -25,7 +25,8 @@ export function RefusalList({ error }) {
   if (!(error instanceof ApiError) || !error.problem) return null;
   const p = error.problem;
   const rows = [p.violations, p.conflicts, p.details?.violations].find(Array.isArray) ?? [];
-  if (rows.length === 0) return null;
+  // One row says what the message above already says.
+  if (rows.length < 2) return null;
   return html`<div class="card conflicts">
     <h3>${p.code === "quiet_hours" ? t("conflict.quietTitle") : t("conflict.title")}</h3>
     <ul>${rows.slice(0, 30).map((r) => html`<li>${refusalLine(r)}</li>`)}</ul>

@@ -1,6 +1,7 @@
 // Tạo phát thanh in a few taps (ARCHITECTURE §2 Broadcast): bulletin, targets, when (now / at / weekly),
 // priority (emergency asks again: it pre-empts whatever plays and ignores quiet hours), volume.
-import { html, useState } from "../lib/html.js";
+import { html, useEffect, useState } from "../lib/html.js";
+import { loadDevices } from "../lib/live.js";
 import { get, post } from "../lib/api.js";
 import { Confirm, ErrorBox, Field, Loading, Page, useAsync } from "../lib/components.js";
 import { AreaPicker, coveredDevices } from "../lib/area-picker.js";
@@ -46,6 +47,10 @@ function problemsOf(f) {
 
 export function BroadcastNewScreen({ query }) {
   const bulletins = useAsync(() => get("/api/v1/bulletins"), []);
+  // Receiver counts per area come from the list: make sure it includes receivers added since login.
+  useEffect(() => {
+    loadDevices();
+  }, []);
   const [f, setF] = useState(() => initialForm(query));
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
