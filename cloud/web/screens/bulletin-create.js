@@ -10,10 +10,13 @@ const MODES = ["upload", "record", "tts"];
 export function BulletinCreate({ onCreated }) {
   const [mode, setMode] = useState("upload");
   const [title, setTitle] = useState("");
+  // WAI-ARIA tabs: arrows move between tabs and take the focus along.
   const tabKey = (e) => {
-    const i = MODES.indexOf(mode);
-    if (e.key === "ArrowRight") setMode(MODES[(i + 1) % MODES.length]);
-    if (e.key === "ArrowLeft") setMode(MODES[(i + MODES.length - 1) % MODES.length]);
+    const step = { ArrowRight: 1, ArrowLeft: MODES.length - 1 }[e.key];
+    if (!step) return;
+    const next = MODES[(MODES.indexOf(mode) + step) % MODES.length];
+    setMode(next);
+    requestAnimationFrame(() => document.getElementById(`tab-${next}`)?.focus());
   };
   const done = (b) => {
     setTitle("");
