@@ -13,7 +13,7 @@ import type { Writable } from "node:stream";
 import { startFleet, type RunningFleet } from "../fleet/run-fleet.js";
 import type { RestClient } from "../fleet/rest-client.js";
 import { adminClient } from "./admin-token.js";
-import { ensureDailyBroadcast, scheduleAt, soon } from "./broadcasts.js";
+import { DEMO_TZ, ensureDailyBroadcast, scheduleAt, soon } from "./broadcasts.js";
 import { portOrAny, startCloudChild, type CloudChild } from "./cloud-child.js";
 import { loadDemoFile, newDemoFile, saveDemoFile, type DemoFile } from "./demo-file.js";
 import { DEMO_TREE, seedAreas, seedBulletins, seedUsers, type SeedResult } from "./seed.js";
@@ -76,6 +76,8 @@ export async function writableDataDir(dir: string): Promise<{ dir: string; fallb
 }
 
 const line = (out: Writable, text = ""): void => void out.write(`${text}\n`);
+/** HH:MM:SS in the demo's zone, as the panel shows times. */
+const localTime = (d: Date): string => d.toLocaleTimeString("en-GB", { timeZone: DEMO_TZ, hour12: false });
 
 async function startCloud(s: DemoSettings, io: DemoIo, demo: DemoFile): Promise<CloudChild> {
   const [http, mqtt, ws] = await Promise.all([portOrAny(s.httpPort, s.host), portOrAny(s.mqttPort, s.host), s.wsPort === "off" ? "off" : portOrAny(s.wsPort, s.host)]);
@@ -127,7 +129,7 @@ async function watchLoop(io: DemoIo, api: RestClient, fleet: RunningFleet, broad
   const online = await waitOnline(api, ids, { timeoutMs: 90_000, interrupted: io.interrupted });
   if (online < ids.length) line(io.out, `✘ receivers online: ${online}/${ids.length} after ${Math.round((Date.now() - t0) / 1000)} s (see fleet.log and cloud.log)`);
   else line(io.out, `receivers online: ${online}/${ids.length} (in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  line(io.out, `waiting for the broadcast at ${at.toLocaleTimeString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })} to be played and confirmed…`);
+  line(io.out, `waiting for the broadcast at ${localTime(at)} to be played and confirmed…`);
   const timeoutMs = at.getTime() - Date.now() + s.leadS * 1000 + 120_000;
   const done = await waitConfirmed(api, broadcastId, ids, { timeoutMs, interrupted: io.interrupted });
   const skew = startSkewMs(fleet.fleet.plays({ playId: broadcastId }).map((p) => p.startedAtMs));
@@ -173,7 +175,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     fleet = await startDemoFleet(s, cloud, seeded.areas.villageIds, demo.apiToken ?? "");
     const at = soon(Date.now(), s.leadS * 1000);
     const broadcastId = await scheduleAt(api, seeded.bulletinIds[1] ?? first, seeded.areas.communeIds, at);
-    line(io.out, `  broadcasts: every day at 06:00 (${daily.created ? "created" : "kept"}); one at ${at.toISOString()} (in ${s.leadS} s) to both communes`);
+    line(io.out, `  broadcasts: every day at 06:00 (${daily.created ? "created" : "kept"}); one at ${localTime(at)} ${DEMO_TZ} (in ${s.leadS} s) to both communes`);
     line(io.out, `  fleet: ${fleet.provision.receivers.length} simulated receivers (${fleet.provision.reused} reused, ${fleet.provision.provisioned} provisioned); control http://127.0.0.1:${fleet.control?.port ?? "?"}/`);
     printLogins(io.out, cloud.httpUrl.replace("127.0.0.1", "localhost") + "/", demo);
     const ok = await watchLoop(io, api, fleet, broadcastId, at, s);
