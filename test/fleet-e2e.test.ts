@@ -3,7 +3,7 @@
  * delivery) and `loa-sim fleet`'s receivers (real Agent, MqttJsLink, outbox, plan store, media cache, player,
  * emulated amplifiers over Modbus RTU) talking over real MQTT through the fleet's network switch.
  * Provisioning through REST, all online, a broadcast `at` T+10 s started on every receiver within 50 ms of
- * T and `finished` in the cloud, an injected amplifier fault in the device health, a cut network seen by the
+ * T (two of them with their clocks skewed by +3 s and −2 s, corrected by time sync) and `finished` in the cloud, an injected amplifier fault in the device health, a cut network seen by the
  * cloud, and a rerun that reuses the state file (and rotates a token the broker refuses).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -97,6 +97,16 @@ async function broadcastToneAt(areaIds: string[], seconds: number): Promise<{ br
   return { broadcastId: created.broadcast.id, at, durationMs: bulletin.durationMs };
 }
 
+/** `sync_time` through the REST API, answered ok by the receiver (its TimeSync measured the offset again). */
+async function syncTime(deviceId: string): Promise<void> {
+  const { cmdId } = (await api.post(`/api/v1/devices/${deviceId}/commands`, { json: { type: "sync_time", args: {} } }, ANY)) as { cmdId: string };
+  await until(`sync_time answered by ${deviceId}`, async () => {
+    const c = (await api.get(`/api/v1/devices/${deviceId}/commands/${cmdId}`, ANY)) as { status: string };
+    if (c.status === "error" || c.status === "expired") throw new Error(`sync_time ${c.status}`);
+    return c.status === "ok" ? true : undefined;
+  });
+}
+
 /** The cloud's proof of play: `n` plays of the broadcast, every one `finished`. */
 function finishedInCloud(broadcastId: string, n: number): Promise<Play[]> {
   return until(`${n} plays finished in the cloud`, async () => {
@@ -127,6 +137,15 @@ describe("loa-sim fleet against a real cloud", () => {
   it("plays a broadcast `at` T+10 s on every receiver within 50 ms of T, finished in the cloud", async () => {
     if (!needDelivery() || !fleet) return;
     const running = fleet;
+    // Two receivers' clocks are off (one ahead, one behind); a sync_time from the panel lets them correct.
+    const [fast, slow] = running.provision.receivers.map((r) => r.deviceId);
+    const offsetOf = (id: string | undefined): number | null | undefined => running.fleet.list().find((r) => r.deviceId === id)?.clockOffsetMs;
+    await until("the first time sync of every receiver", () => running.fleet.list().every((r) => r.clockOffsetMs !== null) || undefined);
+    await control(`/receivers/${fast ?? ""}/skew`, { ms: 3000 });
+    await control(`/receivers/${slow ?? ""}/skew`, { ms: -2000 });
+    await Promise.all([fast, slow].map((id) => syncTime(id ?? "")));
+    expect(Math.abs((offsetOf(fast) ?? 0) + 3000)).toBeLessThan(20);
+    expect(Math.abs((offsetOf(slow) ?? 0) - 2000)).toBeLessThan(20);
     const { broadcastId, at, durationMs } = await broadcastToneAt(villages, 3);
     const plays = await until("a play on every receiver", () => {
       const p = running.fleet.plays({ playId: broadcastId });
@@ -137,6 +156,9 @@ describe("loa-sim fleet against a real cloud", () => {
     expect(amp).toMatchObject({ signalPresent: true, switchedOn: true, ready: true });
     const offsets = plays.map((p: PlayRecord) => p.startedAtMs - at);
     expect(Math.max(...offsets.map(Math.abs))).toBeLessThanOrEqual(50);
+    // On their own clocks the skewed receivers started 3 s late and 2 s early: the skew was real.
+    const local = new Map(plays.map((p) => [p.deviceId, p.localStartedAtMs - p.startedAtMs]));
+    expect([local.get(fast ?? ""), local.get(slow ?? "")]).toEqual([3000, -2000]);
     const rows = await finishedInCloud(broadcastId, COUNT);
     expect(new Set(rows.map((r) => r.deviceId))).toEqual(new Set(running.provision.receivers.map((r) => r.deviceId)));
     expect(rows.every((r) => Math.abs((r.playedMs ?? 0) - durationMs) < 500)).toBe(true);

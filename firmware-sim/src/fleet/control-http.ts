@@ -12,7 +12,7 @@ import { formatSummary } from "./summary.js";
 const MAX_BODY = 16 * 1024;
 
 export const FLEET_CONTROL_HELP = `loa-sim fleet control (JSON over HTTP; :id is a device id or "all")
-GET  /receivers                    every receiver: status, online, network, playing, faults, skew
+GET  /receivers                    every receiver: status, online, network, playing, faults, skew, measured offset
 GET  /receivers/:id                one receiver with its amplifier's state
 GET  /summary                      counts, and the one-line summary
 GET  /plays[?deviceId=&playId=&since=EPOCH_MS]

@@ -16,6 +16,7 @@ class FakeReceiver implements FleetReceiver {
   playing = false;
   eventsSent = 0;
   skewMs = 0;
+  clockOffsetMs: number | null = null;
   starts = 0;
   powerCuts = 0;
   token = "t0";

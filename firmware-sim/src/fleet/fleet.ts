@@ -41,6 +41,8 @@ export interface ReceiverView {
   playing: boolean;
   eventsSent: number;
   skewMs: number;
+  /** The agent's measured offset to the cloud (about −skewMs once synced); null before the first sync. */
+  clockOffsetMs: number | null;
   faults: SimFaultName[];
   plays: number;
 }
@@ -93,7 +95,7 @@ export class Fleet {
     return {
       deviceId: r.deviceId, name: r.name, areaId: r.areaId, status: r.status,
       killed: this.killedIds.has(r.deviceId), networkCut: this.cutIds.has(r.deviceId),
-      online: r.online, playing: r.playing, eventsSent: r.eventsSent, skewMs: r.skewMs, faults: r.faults(),
+      online: r.online, playing: r.playing, eventsSent: r.eventsSent, skewMs: r.skewMs, clockOffsetMs: r.clockOffsetMs, faults: r.faults(),
       plays: this.deps.playLog.list({ deviceId: r.deviceId }).length,
     };
   }

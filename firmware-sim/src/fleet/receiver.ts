@@ -49,6 +49,8 @@ export interface FleetReceiver {
   readonly playing: boolean;
   readonly eventsSent: number;
   readonly skewMs: number;
+  /** What the agent's time sync measured (cloud minus device clock), null before its first sync. */
+  readonly clockOffsetMs: number | null;
   faults(): SimFaultName[];
   amp(): AmpSimState;
   start(): Promise<void>;
@@ -121,6 +123,9 @@ export class SimReceiver implements FleetReceiver {
   }
   get skewMs(): number {
     return this.clock.skewMs;
+  }
+  get clockOffsetMs(): number | null {
+    return this.runtime?.agent.parts.timeSync.offsetMs ?? null;
   }
 
   faults(): SimFaultName[] {
