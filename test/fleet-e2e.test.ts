@@ -213,6 +213,20 @@ describe("loa-sim fleet against a real cloud", () => {
     await until("online again", async () => ((await devices()).find((x) => x.id === id)?.state !== "offline" ? true : undefined));
   }, 60_000);
 
+  it("a reboot command from the REST API restarts that receiver inside the fleet (new boot, back online)", async () => {
+    const id = fleet?.provision.receivers[3]?.deviceId ?? "";
+    const bootOf = async (): Promise<string | undefined> => (await devices()).find((x) => x.id === id)?.health.bootId;
+    const before = await until("a boot id", bootOf);
+    const { cmdId } = (await api.post(`/api/v1/devices/${id}/commands`, { json: { type: "reboot", args: {} } }, ANY)) as { cmdId: string };
+    await until("the reboot answered", async () => (((await api.get(`/api/v1/devices/${id}/commands/${cmdId}`, ANY)) as { status: string }).status === "ok" ? true : undefined));
+    const after = await until("a new boot online", async () => {
+      const d = (await devices()).find((x) => x.id === id);
+      return d?.state === "online" && d.health.bootId !== before ? d.health.bootId : undefined;
+    });
+    expect(after).not.toBe(before);
+    expect(fleet?.fleet.summary()).toMatchObject({ running: COUNT });
+  }, 60_000);
+
   it("a rerun reuses the state file; a token rotated in the panel meanwhile is rotated again by the fleet", async () => {
     await fleet?.stop();
     await until("all offline", async () => ((await onlineCount()) === 0 ? true : undefined));
