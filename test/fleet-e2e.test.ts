@@ -213,6 +213,20 @@ describe("loa-sim fleet against a real cloud", () => {
     await until("online again", async () => ((await devices()).find((x) => x.id === id)?.state !== "offline" ? true : undefined));
   }, 60_000);
 
+  it("kill is seen by the cloud as the broker's will; start boots the receiver again", async () => {
+    const id = fleet?.provision.receivers[1]?.deviceId ?? "";
+    const bootOf = async (): Promise<string | undefined> => (await devices()).find((x) => x.id === id)?.health.bootId;
+    const before = await until("a boot id", bootOf);
+    await control(`/receivers/${id}/kill`);
+    await until("offline in the cloud", async () => ((await devices()).find((x) => x.id === id)?.state === "offline" ? true : undefined));
+    expect(fleet?.fleet.amp(id)).toMatchObject({ switchedOn: false, signalPresent: false });
+    await control(`/receivers/${id}/start`);
+    await until("online with a new boot", async () => {
+      const d = (await devices()).find((x) => x.id === id);
+      return d?.state === "online" && d.health.bootId !== before ? true : undefined;
+    });
+  }, 60_000);
+
   it("a reboot command from the REST API restarts that receiver inside the fleet (new boot, back online)", async () => {
     const id = fleet?.provision.receivers[3]?.deviceId ?? "";
     const bootOf = async (): Promise<string | undefined> => (await devices()).find((x) => x.id === id)?.health.bootId;
