@@ -33,8 +33,9 @@ export function result({ name, figures, baseline = null, ratio = null, target, c
 
 /** A target check: `value` must be ≤ `limit` (or, with `atLeast`, ≥). */
 export function check(what, value, limit, { atLeast = false } = {}) {
-  const pass = Number.isFinite(value) && (atLeast ? value >= limit : value <= limit);
-  return { what, value: round(value, 3), op: atLeast ? "≥" : "≤", limit, pass };
+  const v = round(value, 3);
+  const pass = Number.isFinite(v) && (atLeast ? v >= limit : v <= limit);
+  return { what, value: v, op: atLeast ? "≥" : "≤", limit, pass };
 }
 
 export function emit(res) {
