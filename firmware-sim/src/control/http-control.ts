@@ -2,42 +2,25 @@
  * The simulator's control interface over HTTP, bound to 127.0.0.1 only (a test or an operator on the same
  * machine flips faults while a driver talks to the simulator). Routes map onto the same commands as stdin.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AmpEngine } from "../core/amp-engine.js";
 import { ControlError, executeCommand, faultName, noiseMode, num, parseCommandLine, type ControlCommand } from "./commands.js";
+import { bodyBoolean, bodyString, listenLoopback, readJsonBody, sendReply, type JsonBody, type LoopbackHttpServer } from "./http-json.js";
 
 const MAX_BODY = 64 * 1024;
 
-export interface HttpControl {
-  /** The bound port (useful with port 0). */
-  port: number;
-  close(): Promise<void>;
-}
+const invalid = (message: string): Error => new ControlError(message);
 
-export async function startHttpControl(engine: AmpEngine, port: number): Promise<HttpControl> {
-  const server = createServer((req, res) => void handle(engine, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return { port: (server.address() as AddressInfo).port, close: () => closeServer(server) };
-}
+export type HttpControl = LoopbackHttpServer;
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+export function startHttpControl(engine: AmpEngine, port: number): Promise<HttpControl> {
+  return listenLoopback((req, res) => handle(engine, req, res), port);
 }
 
 async function handle(engine: AmpEngine, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const body = req.method === "POST" ? await readJson(req) : {};
+    const body = req.method === "POST" ? await readJsonBody(req, MAX_BODY, invalid) : {};
     const cmd = route(req.method ?? "GET", url, body);
     if (!cmd) return send(res, 404, { error: `no route ${req.method ?? ""} ${url.pathname}` });
     send(res, 200, executeCommand(engine, cmd));
@@ -48,11 +31,10 @@ async function handle(engine: AmpEngine, req: IncomingMessage, res: ServerRespon
 }
 
 function send(res: ServerResponse, status: number, data: unknown): void {
-  res.writeHead(status, { "content-type": typeof data === "string" ? "text/plain; charset=utf-8" : "application/json" });
-  res.end(typeof data === "string" ? `${data}\n` : JSON.stringify(data));
+  sendReply(res, status, data, { textNewline: true });
 }
 
-type Body = Record<string, unknown>;
+type Body = JsonBody;
 
 function route(method: string, url: URL, body: Body): ControlCommand | undefined {
   switch (`${method} ${url.pathname}`) {
@@ -84,33 +66,9 @@ function route(method: string, url: URL, body: Body): ControlCommand | undefined
 }
 
 function str(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== "string") throw new ControlError(`"${key}" must be a string`);
-  return v;
+  return bodyString(body, key, invalid);
 }
 
 function bool(body: Body, key: string): boolean {
-  const v = body[key];
-  if (typeof v !== "boolean") throw new ControlError(`"${key}" must be true or false`);
-  return v;
-}
-
-async function readJson(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ControlError(`body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
-  if (text === "") return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ControlError("body is not JSON");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ControlError("body must be a JSON object");
-  return json as Body;
+  return bodyBoolean(body, key, invalid);
 }

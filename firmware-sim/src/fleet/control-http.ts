@@ -3,8 +3,8 @@
  * `:id` is a device id or `all`. Tests and operators use it to cut networks, pull the plug, inject amplifier
  * faults and clock skew, and read what each receiver really played and when.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { bodyBoolean, bodyString, listenLoopback, readJsonBody, sendReply, type JsonBody, type LoopbackHttpServer } from "../control/http-json.js";
 import { SIM_FAULT_NAMES } from "../core/faults.js";
 import { FleetControlError, type Fleet } from "./fleet.js";
 import { formatSummary } from "./summary.js";
@@ -26,37 +26,21 @@ POST /receivers/:id/clear          clear every amplifier fault
 POST /receivers/:id/skew           {"ms": N}: the receiver's clock runs N ms ahead (negative: behind)
 `;
 
-export interface FleetControlServer {
-  port: number;
-  close(): Promise<void>;
+export type FleetControlServer = LoopbackHttpServer;
+
+const invalid = (message: string): Error => new FleetControlError("control_invalid", message);
+
+export function startFleetControl(fleet: Fleet, port: number): Promise<FleetControlServer> {
+  return listenLoopback((req, res) => handle(fleet, req, res), port);
 }
 
-export async function startFleetControl(fleet: Fleet, port: number): Promise<FleetControlServer> {
-  const server = createServer((req, res) => void handle(fleet, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return { port: (server.address() as AddressInfo).port, close: () => closeServer(server) };
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-type Body = Record<string, unknown>;
+type Body = JsonBody;
 
 async function handle(fleet: Fleet, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
-    const body = method === "POST" ? await readJson(req) : {};
+    const body = method === "POST" ? await readJsonBody(req, MAX_BODY, invalid) : {};
     const result = await route(fleet, method, url, body);
     if (result === undefined) return send(res, 404, { error: `no route ${method} ${url.pathname}; GET / lists them`, code: "not_found" });
     send(res, 200, result);
@@ -122,45 +106,19 @@ function getRoute(fleet: Fleet, path: string, q: URLSearchParams): unknown {
 }
 
 function send(res: ServerResponse, status: number, data: unknown): void {
-  const text = typeof data === "string";
-  res.writeHead(status, { "content-type": text ? "text/plain; charset=utf-8" : "application/json" });
-  res.end(text ? data : JSON.stringify(data));
+  sendReply(res, status, data);
 }
 
 function str(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== "string") throw new FleetControlError("control_invalid", `"${key}" must be a string`);
-  return v;
+  return bodyString(body, key, invalid);
 }
 
 function bool(body: Body, key: string): boolean {
-  const v = body[key];
-  if (typeof v !== "boolean") throw new FleetControlError("control_invalid", `"${key}" must be true or false`);
-  return v;
+  return bodyBoolean(body, key, invalid);
 }
 
 function num(body: Body, key: string): number {
   const v = body[key];
   if (typeof v !== "number" || !Number.isFinite(v)) throw new FleetControlError("control_invalid", `"${key}" must be a number`);
   return v;
-}
-
-async function readJson(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new FleetControlError("control_invalid", `body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
-  if (text === "") return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new FleetControlError("control_invalid", "body is not JSON");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new FleetControlError("control_invalid", "body must be a JSON object");
-  return json as Body;
 }
