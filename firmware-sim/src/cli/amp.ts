@@ -3,7 +3,7 @@
  * simulator on a serial device, with the control interface on stdin and, with --control-port, on HTTP.
  */
 import { SystemClock, loadProfile, type AmpProfile } from "@loa/shared";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ import { startHttpControl, type HttpControl } from "../control/http-control.js";
 import { startLineControl, type LineControl } from "../control/line-control.js";
 import { AmpEngine } from "../core/amp-engine.js";
 import { CliUsageError, type CliIo } from "./io.js";
+import { LOG_LEVELS, startSubcommand, waitForStop } from "./subcommand.js";
 
 export const AMP_USAGE = `usage: loa-sim amp --port PATH [options]
 
@@ -47,8 +48,6 @@ export interface AmpSimOptions {
   firmware: { major: number; minor: number };
   logLevel: string;
 }
-
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 function int(text: string | undefined, name: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -160,41 +159,16 @@ function describe(sim: RunningAmpSim, opts: AmpSimOptions): string {
 
 /** The `amp` subcommand: runs until SIGINT, SIGTERM or `quit`; returns the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let opts: AmpSimOptions | "help";
-  try {
-    opts = parseAmpArgs(argv);
-  } catch (err) {
-    io.stderr.write(`loa-sim amp: ${err instanceof Error ? err.message : String(err)}\n\n${AMP_USAGE}\n`);
-    return 2;
-  }
-  if (opts === "help") {
-    io.stdout.write(`${AMP_USAGE}\n`);
-    return 0;
-  }
-  const log = pino({ name: "loa-sim", level: opts.logLevel }, io.stderr);
-  let sim: RunningAmpSim;
-  try {
-    sim = await startAmpSim(opts, io, log);
-  } catch (err) {
-    io.stderr.write(`loa-sim amp: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  const started = await startSubcommand(argv, io, {
+    name: "amp",
+    usage: AMP_USAGE,
+    parse: parseAmpArgs,
+    start: (opts, log) => startAmpSim(opts, io, log),
+  });
+  if (typeof started === "number") return started;
+  const { opts, running: sim } = started;
   io.stdout.write(describe(sim, opts));
   await waitForStop(sim.quit);
   await sim.close();
   return 0;
 }
-
-function waitForStop(quit: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    void quit.then(stop);
-  });
-}
-

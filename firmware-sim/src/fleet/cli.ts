@@ -2,9 +2,9 @@
  * `loa-sim fleet --cloud URL --api-token T --count N [...]` (ARCHITECTURE §9): provisions what it lacks
  * through the REST API, then runs N receivers with real edge-agent code in this process until SIGINT/SIGTERM.
  */
-import { pino } from "pino";
 import { parseArgs } from "node:util";
 import { CliUsageError, type CliIo } from "../cli/io.js";
+import { LOG_LEVELS, startSubcommand, waitForStop } from "../cli/subcommand.js";
 import { DEFAULT_STATE_FILE, startFleet, type FleetOptions, type RunningFleet } from "./run-fleet.js";
 import { formatSummary, startSummaryPrinter } from "./summary.js";
 
@@ -28,8 +28,6 @@ export const FLEET_USAGE = `usage: loa-sim fleet --cloud URL --api-token T --cou
   --log-level LEVEL      pino level on stderr (default warn)
 
 docs/simulator.md describes what is emulated and the control routes.`;
-
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export interface FleetCliOptions extends Omit<FleetOptions, "log"> {
   logLevel: string;
@@ -98,43 +96,20 @@ function describe(f: RunningFleet, capture: string | undefined): string {
 
 /** The `fleet` subcommand: runs until SIGINT or SIGTERM; returns the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let opts: FleetCliOptions | "help";
-  try {
-    opts = parseFleetArgs(argv, process.env);
-  } catch (err) {
-    io.stderr.write(`loa-sim fleet: ${err instanceof Error ? err.message : String(err)}\n\n${FLEET_USAGE}\n`);
-    return 2;
-  }
-  if (opts === "help") {
-    io.stdout.write(`${FLEET_USAGE}\n`);
-    return 0;
-  }
-  const log = pino({ name: "loa-sim", level: opts.logLevel }, io.stderr);
-  let running: RunningFleet;
-  try {
-    running = await startFleet({ ...opts, log });
-  } catch (err) {
-    io.stderr.write(`loa-sim fleet: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  const started = await startSubcommand(argv, io, {
+    name: "fleet",
+    usage: FLEET_USAGE,
+    parse: (args) => parseFleetArgs(args, process.env),
+    start: (opts, log) => startFleet({ ...opts, log }),
+  });
+  if (typeof started === "number") return started;
+  const { opts, running } = started;
   io.stdout.write(describe(running, opts.capture));
   const stopPrinter = startSummaryPrinter({ out: io.stdout, read: () => running.fleet.summary() });
-  await waitForSignal();
+  await waitForStop();
   stopPrinter();
   io.stdout.write("loa-sim fleet: stopping receivers…\n");
   await running.stop();
   io.stdout.write(`${formatSummary(running.fleet.summary())}\n`);
   return 0;
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
 }
