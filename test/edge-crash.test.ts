@@ -6,59 +6,36 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { MediaRef, PlanPayload } from "@loa/shared";
 import { ffmpegDecodeArgs, parseWav, wavFileNameOf } from "../edge-agent/src/adapters/audio/index.js";
 import { resolveFfmpegPath } from "../edge-agent/src/adapters/audio/ffmpeg-path.js";
-import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { EdgeChild, ensureEdgeBuilt, writeEdgeConfig } from "./fixtures/edge-child.js";
-import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import { ensureEdgeBuilt, type EdgeChild } from "./fixtures/edge-child.js";
+import { waitUntil, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin } from "./fixtures/edge-harness.js";
+import { EdgeProcessRig, planOf } from "./fixtures/edge-process.js";
 
 const DEVICE = "dev_edge_crash";
 const TOKEN = "tok-edge-crash";
 const run = promisify(execFile);
 
 let dir = "";
-let broker: TestBroker;
 let cloud: FakeCloud;
-let configPath = "";
-const children: EdgeChild[] = [];
+let rig: EdgeProcessRig;
 
 beforeAll(() => ensureEdgeBuilt(), 180_000);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-edge-crash-"));
+  rig = await EdgeProcessRig.start({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-crash-" });
+  ({ dir, cloud } = rig);
   await mkdir(join(dir, "media-src"));
-  broker = await TestBroker.start({ [DEVICE]: TOKEN });
-  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
-  configPath = await writeEdgeConfig(dir, { deviceId: DEVICE, token: TOKEN, mqttUrl: broker.deviceUrl, dataDir: join(dir, "data"), captureDir: join(dir, "capture") });
 });
 
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill9();
-  await cloud.close();
-  await broker.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => rig.close());
 
-function startChild(): EdgeChild {
-  const c = EdgeChild.start(configPath);
-  children.push(c);
-  return c;
-}
-
-function planOf(version: number, items: { playId: string; at: number; media: MediaRef }[]): PlanPayload {
-  return {
-    version,
-    serverTime: new Date().toISOString(),
-    items: items.map((i) => ({ playId: i.playId, at: new Date(i.at).toISOString(), priority: "normal" as const, media: i.media })),
-  };
-}
+const startChild = (): EdgeChild => rig.startChild();
 
 /** Chunk indexes the download's sidecar log says are on disk. */
 async function loggedChunks(sha256: string): Promise<Set<number>> {

@@ -3,16 +3,16 @@
  * still plays the stored plan on time; plays whose time passed while it was off are reported play_missed;
  * the reboot command exits with 75. `node edge-agent/dist/main.js` as a child, real aedes, cloud double.
  */
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MediaRef, PlanPayload } from "@loa/shared";
 import { wavFileNameOf } from "../edge-agent/src/adapters/audio/index.js";
-import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { EdgeChild, ensureEdgeBuilt, writeEdgeConfig } from "./fixtures/edge-child.js";
-import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import type { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
+import { ensureEdgeBuilt, type EdgeChild } from "./fixtures/edge-child.js";
+import { waitUntil, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin } from "./fixtures/edge-harness.js";
+import { EdgeProcessRig, planOf } from "./fixtures/edge-process.js";
 
 const DEVICE = "dev_edge_restart";
 const TOKEN = "tok-edge-restart";
@@ -20,39 +20,23 @@ const TOKEN = "tok-edge-restart";
 let dir = "";
 let broker: TestBroker;
 let cloud: FakeCloud;
-let configPath = "";
 let media: MediaRef;
-const children: EdgeChild[] = [];
+let rig: EdgeProcessRig;
 
 beforeAll(() => ensureEdgeBuilt(), 180_000);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-edge-restart-"));
+  rig = await EdgeProcessRig.start({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-restart-" });
+  ({ dir, broker, cloud } = rig);
   await mkdir(join(dir, "src"));
-  broker = await TestBroker.start({ [DEVICE]: TOKEN });
-  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
   media = cloud.addMedia(await makeBulletin(join(dir, "src"), "m", 600, 1_000), 1_000);
-  configPath = await writeEdgeConfig(dir, { deviceId: DEVICE, token: TOKEN, mqttUrl: broker.deviceUrl, dataDir: join(dir, "data"), captureDir: join(dir, "capture") });
 });
 
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill9();
-  await cloud.close();
-  await broker.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => rig.close());
 
-function startChild(): EdgeChild {
-  const c = EdgeChild.start(configPath);
-  children.push(c);
-  return c;
-}
+const startChild = (): EdgeChild => rig.startChild();
 
-const planOf = (items: { playId: string; at: number }[]): PlanPayload => ({
-  version: 1,
-  serverTime: new Date().toISOString(),
-  items: items.map((i) => ({ playId: i.playId, at: new Date(i.at).toISOString(), priority: "normal" as const, media })),
-});
+const planWith = (items: { playId: string; at: number }[]): PlanPayload => planOf(1, items.map((i) => ({ ...i, media })));
 
 /** Start a child, give it the plan, wait until its media is cached and reported, then stop it cleanly. */
 async function primeAndStop(plan: PlanPayload): Promise<void> {
@@ -67,7 +51,7 @@ describe("receiver process restarts", () => {
   it("a reboot without network still plays the stored plan on time; the report follows once the broker is back", { timeout: 60_000 }, async () => {
     const at = Math.ceil((Date.now() + 7_000) / 100) * 100;
     const playId = `bc_m:${at}`;
-    await primeAndStop(planOf([{ playId, at }]));
+    await primeAndStop(planWith([{ playId, at }]));
     await broker.takeDeviceDown();
     const second = startChild();
     const started = await second.waitForLog((l) => l.msg === "play started", "play started while offline", 15_000);
@@ -89,7 +73,7 @@ describe("receiver process restarts", () => {
     const at = Date.now() + 6_000;
     const past = `bc_m:${Math.round(at)}`;
     const later = `bc_m:${Math.round(at) + 3_600_000}`;
-    await primeAndStop(planOf([{ playId: past, at }, { playId: later, at: at + 3_600_000 }]));
+    await primeAndStop(planWith([{ playId: past, at }, { playId: later, at: at + 3_600_000 }]));
     await new Promise((r) => setTimeout(r, at + 1_000 + 500 - Date.now()));
     const second = startChild();
     await waitUntil("missed reported", () => cloud.eventsOf(past).some((e) => e.type === "play_missed"), 15_000);
