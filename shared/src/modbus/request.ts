@@ -2,7 +2,21 @@
 import { appendCrc } from "./crc.js";
 import { ModbusError, type ModbusErrorInfo } from "./errors.js";
 import { ModbusExceptionCode, ModbusFunctionCode, ModbusLimits, functionCodeOf, requestKindOf, type ModbusRequest } from "./types.js";
-import { COIL_OFF, COIL_ON, checkInt, checkSpan, checkUnitId, expectLength, openFrame, putU16, u16, words } from "./wire.js";
+import {
+  COIL_OFF,
+  COIL_ON,
+  checkInt,
+  checkSpan,
+  checkUnitId,
+  encodeWriteCoil,
+  encodeWriteSingle,
+  expectLength,
+  openFrame,
+  putU16,
+  twoWordFrame,
+  u16,
+  words,
+} from "./wire.js";
 
 /** Validate and serialise a request, CRC included. Throws ModbusError `modbus_range` on a bad field. */
 export function encodeRequest(req: ModbusRequest): Buffer {
@@ -15,15 +29,12 @@ export function encodeRequest(req: ModbusRequest): Buffer {
       const max = req.kind === "readHolding" || req.kind === "readInput" ? ModbusLimits.maxReadRegisters : ModbusLimits.maxReadBits;
       checkInt("quantity", req.quantity, 1, max);
       checkSpan(req.address, req.quantity);
-      return addressed(req.unitId, functionCodeOf[req.kind], req.address, req.quantity);
+      return twoWordFrame(req.unitId, functionCodeOf[req.kind], req.address, req.quantity);
     }
     case "writeSingle":
-      checkInt("address", req.address, 0, 0xffff);
-      checkInt("value", req.value, 0, 0xffff);
-      return addressed(req.unitId, ModbusFunctionCode.writeSingleRegister, req.address, req.value);
+      return encodeWriteSingle(req.unitId, req.address, req.value);
     case "writeCoil":
-      checkInt("address", req.address, 0, 0xffff);
-      return addressed(req.unitId, ModbusFunctionCode.writeSingleCoil, req.address, req.value ? COIL_ON : COIL_OFF);
+      return encodeWriteCoil(req.unitId, req.address, req.value);
     case "writeMultiple":
       return encodeWriteMultiple(req.unitId, req.address, req.values);
     case "unknown":
@@ -31,15 +42,6 @@ export function encodeRequest(req: ModbusRequest): Buffer {
       checkInt("data length", req.data.length, 0, ModbusLimits.maxFrameBytes - 4);
       return appendCrc(Buffer.concat([Buffer.from([req.unitId, req.functionCode]), req.data]));
   }
-}
-
-function addressed(unitId: number, fc: number, first: number, second: number): Buffer {
-  const body = Buffer.alloc(6);
-  body[0] = unitId;
-  body[1] = fc;
-  putU16(body, 2, first);
-  putU16(body, 4, second);
-  return appendCrc(body);
 }
 
 function encodeWriteMultiple(unitId: number, address: number, values: readonly number[]): Buffer {

@@ -10,7 +10,22 @@ import {
   type ModbusRequest,
   type ModbusResponse,
 } from "./types.js";
-import { COIL_OFF, COIL_ON, checkInt, checkSpan, checkUnitId, expectLength, openFrame, packBits, putU16, u16, unpackBits, words } from "./wire.js";
+import {
+  COIL_ON,
+  checkInt,
+  checkSpan,
+  checkUnitId,
+  encodeWriteCoil,
+  encodeWriteSingle,
+  expectLength,
+  openFrame,
+  packBits,
+  putU16,
+  twoWordFrame,
+  u16,
+  unpackBits,
+  words,
+} from "./wire.js";
 
 /** Validate and serialise a reply, CRC included. */
 export function encodeResponse(reply: ModbusReply): Buffer {
@@ -31,16 +46,13 @@ export function encodeResponse(reply: ModbusReply): Buffer {
       checkInt("bit count", reply.bits.length, 1, ModbusLimits.maxReadBits);
       return withByteCount(reply.unitId, functionCodeOf[reply.kind], packBits(reply.bits));
     case "writeSingle":
-      checkInt("address", reply.address, 0, 0xffff);
-      checkInt("value", reply.value, 0, 0xffff);
-      return echo(reply.unitId, ModbusFunctionCode.writeSingleRegister, reply.address, reply.value);
+      return encodeWriteSingle(reply.unitId, reply.address, reply.value);
     case "writeCoil":
-      checkInt("address", reply.address, 0, 0xffff);
-      return echo(reply.unitId, ModbusFunctionCode.writeSingleCoil, reply.address, reply.value ? COIL_ON : COIL_OFF);
+      return encodeWriteCoil(reply.unitId, reply.address, reply.value);
     case "writeMultiple":
       checkInt("quantity", reply.quantity, 1, ModbusLimits.maxWriteRegisters);
       checkSpan(reply.address, reply.quantity);
-      return echo(reply.unitId, ModbusFunctionCode.writeMultipleRegisters, reply.address, reply.quantity);
+      return twoWordFrame(reply.unitId, ModbusFunctionCode.writeMultipleRegisters, reply.address, reply.quantity);
   }
 }
 
@@ -54,15 +66,6 @@ export function encodeException(unitId: number, functionCode: number, exceptionC
 
 function withByteCount(unitId: number, fc: number, data: Buffer): Buffer {
   return appendCrc(Buffer.concat([Buffer.from([unitId, fc, data.length]), data]));
-}
-
-function echo(unitId: number, fc: number, first: number, second: number): Buffer {
-  const body = Buffer.alloc(6);
-  body[0] = unitId;
-  body[1] = fc;
-  putU16(body, 2, first);
-  putU16(body, 4, second);
-  return appendCrc(body);
 }
 
 /** Parse one complete reply frame. Throws ModbusError `modbus_crc` or `modbus_frame`; exceptions are data. */

@@ -1,7 +1,7 @@
 /** Byte-level helpers shared by the request and response codecs. */
-import { hasValidCrc } from "./crc.js";
+import { appendCrc, hasValidCrc } from "./crc.js";
 import { ModbusError, type ModbusErrorInfo } from "./errors.js";
-import { ModbusExceptionCode, ModbusLimits } from "./types.js";
+import { ModbusExceptionCode, ModbusFunctionCode, ModbusLimits } from "./types.js";
 
 export function u16(frame: Uint8Array, at: number): number {
   return ((frame[at] ?? 0) << 8) | (frame[at + 1] ?? 0);
@@ -81,4 +81,27 @@ export function expectLength(frame: Uint8Array, length: number, info: ModbusErro
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/** unit | function | u16 | u16 | CRC: a read request, and a single write, which the reply echoes byte for byte. */
+export function twoWordFrame(unitId: number, fc: number, first: number, second: number): Buffer {
+  const body = Buffer.alloc(6);
+  body[0] = unitId;
+  body[1] = fc;
+  putU16(body, 2, first);
+  putU16(body, 4, second);
+  return appendCrc(body);
+}
+
+/** FC 06, request or echoed reply (the same frame). Throws `modbus_range` on a bad field. */
+export function encodeWriteSingle(unitId: number, address: number, value: number): Buffer {
+  checkInt("address", address, 0, 0xffff);
+  checkInt("value", value, 0, 0xffff);
+  return twoWordFrame(unitId, ModbusFunctionCode.writeSingleRegister, address, value);
+}
+
+/** FC 05, request or echoed reply (the same frame). Throws `modbus_range` on a bad address. */
+export function encodeWriteCoil(unitId: number, address: number, on: boolean): Buffer {
+  checkInt("address", address, 0, 0xffff);
+  return twoWordFrame(unitId, ModbusFunctionCode.writeSingleCoil, address, on ? COIL_ON : COIL_OFF);
 }
