@@ -12,7 +12,7 @@ import { MediaPipeline, type MediaPipelineDeps } from "../media/pipeline.js";
 import type { MediaOptions } from "../media/options.js";
 import type { TtsEngine } from "../media/ports.js";
 import { binaries, convert, ls, silenceWav, speechWav } from "../media/testdata/inputs.fixture.js";
-import { startHarness, type Harness, type Reply } from "./harness.fixture.js";
+import { loginOnce, replyOf, startHarness, type Harness, type Reply } from "./harness.fixture.js";
 import { bulletinRoutes } from "./routes/bulletins.js";
 
 export { ls };
@@ -71,19 +71,12 @@ export async function startBulletinHarness(opts: { media?: Partial<MediaOptions>
   };
   const pipeline = new MediaPipeline(deps);
   const h = await startHarness({ routes: [bulletinRoutes({ pipeline, mediaDir, tmpDir: spoolDir })] });
-  const cookies = new Map<string, string>();
   return {
     ...h,
     mediaDir,
     spoolDir,
     pipeline,
-    cookie: async (username) => {
-      const known = cookies.get(username);
-      if (known) return known;
-      const c = await h.login(username);
-      cookies.set(username, c);
-      return c;
-    },
+    cookie: loginOnce(h.login),
     close: async () => {
       await h.close();
       await rm(root, { recursive: true, force: true });
@@ -100,15 +93,7 @@ export async function postForm(url: string, cookie: string | undefined, parts: P
     if ("value" in p) form.append(p.name, p.value);
     else form.append(p.name, new Blob([await readFile(p.path)], { type: p.type ?? "application/octet-stream" }), p.filename ?? basename(p.path));
   }
-  const res = await fetch(`${url}/api/v1/bulletins`, { method: "POST", body: form, headers: cookie ? { cookie } : {} });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return replyOf(await fetch(`${url}/api/v1/bulletins`, { method: "POST", body: form, headers: cookie ? { cookie } : {} }));
 }
 
 export interface StreamedReply {

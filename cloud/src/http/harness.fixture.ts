@@ -199,7 +199,11 @@ async function request(base: string, method: string, path: string, o: RequestOpt
   if (o.rawBody !== undefined) body = o.rawBody;
   else if (o.body !== undefined) body = JSON.stringify(o.body);
   if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
-  const res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return replyOf(await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}) }));
+}
+
+/** A fetch response as a Reply: `json` is the parsed body, or undefined when it is empty or not JSON. */
+export async function replyOf(res: Response): Promise<Reply> {
   const text = await res.text();
   let json: unknown;
   try {
@@ -208,4 +212,16 @@ async function request(base: string, method: string, path: string, o: RequestOpt
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/** `login` remembered per user, so a suite logs each user in once and reuses the cookie. */
+export function loginOnce(login: (username: string) => Promise<string>): (username: string) => Promise<string> {
+  const cookies = new Map<string, string>();
+  return async (username) => {
+    const known = cookies.get(username);
+    if (known) return known;
+    const c = await login(username);
+    cookies.set(username, c);
+    return c;
+  };
 }

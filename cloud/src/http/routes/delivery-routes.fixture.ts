@@ -5,7 +5,7 @@
 import { createDelivery, type Delivery } from "../../delivery/delivery.js";
 import { FakePresence, MemoryMediaSource, audio, bulletin, silent } from "../../delivery/delivery.fixture.js";
 import { MemoryDeliveryBus } from "../../delivery/memory-bus.js";
-import { startHarness, type Harness } from "../harness.fixture.js";
+import { loginOnce, startHarness, type Harness } from "../harness.fixture.js";
 import type { RouteModule } from "../app.js";
 
 export interface DeliveryHarness extends Harness {
@@ -40,7 +40,6 @@ export async function startDeliveryHarness(): Promise<DeliveryHarness> {
   for (const [id, area] of [["d1", "V1"], ["d2", "V1"], ["d3", "C1"], ["d9", "V2"]] as const) await h.addDevice(id, area);
   await delivery.start();
   bus.clear();
-  const cookies = new Map<string, string>();
   const started = delivery;
   return {
     ...h,
@@ -48,13 +47,7 @@ export async function startDeliveryHarness(): Promise<DeliveryHarness> {
     bus,
     presence,
     sha: sha256,
-    cookie: async (username) => {
-      const known = cookies.get(username);
-      if (known) return known;
-      const c = await h.login(username);
-      cookies.set(username, c);
-      return c;
-    },
+    cookie: loginOnce(h.login),
     close: async (opts) => {
       await started.close();
       await h.close(opts);
