@@ -2,21 +2,7 @@
 import { appendCrc } from "./crc.js";
 import { ModbusError, type ModbusErrorInfo } from "./errors.js";
 import { ModbusExceptionCode, ModbusFunctionCode, ModbusLimits, functionCodeOf, requestKindOf, type ModbusRequest } from "./types.js";
-import {
-  COIL_OFF,
-  COIL_ON,
-  checkInt,
-  checkSpan,
-  checkUnitId,
-  encodeWriteCoil,
-  encodeWriteSingle,
-  expectLength,
-  openFrame,
-  putU16,
-  twoWordFrame,
-  u16,
-  words,
-} from "./wire.js";
+import { COIL_OFF, COIL_ON, checkInt, checkSpan, checkUnitId, encodeWriteCoil, encodeWriteSingle, expectLength, openFrame, putU16, twoWordFrame, u16, words } from "./wire.js";
 
 /** Validate and serialise a request, CRC included. Throws ModbusError `modbus_range` on a bad field. */
 export function encodeRequest(req: ModbusRequest): Buffer {

@@ -10,22 +10,7 @@ import {
   type ModbusRequest,
   type ModbusResponse,
 } from "./types.js";
-import {
-  COIL_ON,
-  checkInt,
-  checkSpan,
-  checkUnitId,
-  encodeWriteCoil,
-  encodeWriteSingle,
-  expectLength,
-  openFrame,
-  packBits,
-  putU16,
-  twoWordFrame,
-  u16,
-  unpackBits,
-  words,
-} from "./wire.js";
+import { COIL_ON, checkInt, checkSpan, checkUnitId, encodeWriteCoil, encodeWriteSingle, expectLength, openFrame, packBits, putU16, twoWordFrame, u16, unpackBits, words } from "./wire.js";
 
 /** Validate and serialise a reply, CRC included. */
 export function encodeResponse(reply: ModbusReply): Buffer {
