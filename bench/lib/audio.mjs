@@ -40,7 +40,8 @@ const CACHE = join(tmpdir(), "loa-bench-cache");
 
 /**
  * Speech of exactly `seconds`, as `format` ("mp3": 44.1 kHz stereo 128 kb/s as phones and PCs save it;
- * "wav": 16-bit mono 22.05 kHz; "opus": what the cloud stores, for receivers fed without the cloud).
+ * "wav": 16-bit mono 22.05 kHz; "opus": Opus in Ogg at a constant 32 kb/s, as the cloud stores bulletins,
+ * so a size in bytes can be aimed at by the duration: 260 s ≈ 1 MiB).
  */
 export async function speechFile(dir, seconds, format = "mp3") {
   const name = `speech-${seconds}s.${format === "opus" ? "ogg" : format}`;
@@ -75,7 +76,7 @@ async function makeSpeech(dir, seconds, format, out) {
   const codec = {
     mp3: ["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k"],
     wav: ["-ar", "22050", "-ac", "1", "-c:a", "pcm_s16le"],
-    opus: ["-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "24k"],
+    opus: ["-ar", "48000", "-ac", "1", "-c:a", "libopus", "-b:a", "32k", "-vbr", "off", "-application", "voip", "-f", "ogg"],
   }[format];
   await run(ffmpegPath, ["-nostdin", "-v", "error", "-stream_loop", "-1", "-i", src.path, "-t", String(seconds), ...codec, "-y", out]);
   return { path: out, speech: src.speech, seconds };

@@ -38,7 +38,8 @@ const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 let cpuMark = process.cpuUsage();
 
-const ms = (ns) => ns / 1e6;
+// The histogram holds whole intervals between checks: the lag is what exceeds the 10 ms resolution.
+const ms = (ns) => Math.max(0, ns / 1e6 - 10);
 function stats(reset) {
   const cpu = process.cpuUsage(cpuMark);
   const out = {
@@ -46,6 +47,7 @@ function stats(reset) {
     lag: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max), mean: ms(lag.mean), samples: lag.count },
     rssMb: process.memoryUsage.rss() / 2 ** 20,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    delivery: cloud.delivery?.stats(),
   };
   if (reset) {
     lag.reset();
@@ -65,6 +67,28 @@ cloud.mqtt.on("events", (deviceId, batch) => {
     process.send?.({ type: "media-ready", sha256: e.sha256, deviceId, at: Date.now() });
   }
 });
+
+// LOA_BENCH_TRACE=1: a timeline of media requests and chunk publishes on stderr (to see where time goes).
+if (process.env.LOA_BENCH_TRACE === "1") {
+  const t = () => new Date().toISOString().slice(17, 23);
+  let reqs = 0;
+  let cmds = 0;
+  cloud.mqtt.on("mediaReq", () => {
+    if (++reqs % 100 === 1) process.stderr.write(`[cloud ${t()}] media/req #${reqs}\n`);
+  });
+  const publishMedia = cloud.mqtt.publishMedia.bind(cloud.mqtt);
+  cloud.mqtt.publishMedia = async (sha, index, chunk) => {
+    process.stderr.write(`[cloud ${t()}] chunk ${index} publish\n`);
+    await publishMedia(sha, index, chunk);
+    process.stderr.write(`[cloud ${t()}] chunk ${index} acked\n`);
+  };
+  const publish = cloud.mqtt.publish.bind(cloud.mqtt);
+  cloud.mqtt.publish = (kind, id, payload) => {
+    if (kind === "cmd" && ++cmds % 100 === 1) process.stderr.write(`[cloud ${t()}] cmd #${cmds}\n`);
+    if (kind === "plan" && ++cmds % 100 === 1) process.stderr.write(`[cloud ${t()}] plan #${cmds}\n`);
+    return publish(kind, id, payload);
+  };
+}
 
 process.on("message", (m) => {
   if (m?.type === "stats") process.send?.(stats(Boolean(m.reset)));

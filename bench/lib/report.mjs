@@ -27,7 +27,7 @@ const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : S
 
 function checksText(r) {
   if (r.error) return `error: ${r.error}`;
-  return r.checks.map((c) => `${c.what} ${fmt(c.value)} (${c.op ?? "≤"} ${fmt(c.limit)})${c.pass ? "" : " MISSED"}`).join("; ");
+  return r.checks.map((c) => `${c.what} ${fmt(c.value)} (${c.op ?? "≤"} ${fmt(c.limit)})${c.pass ? "" : c.enforced === false ? " over (report only)" : " MISSED"}`).join("; ");
 }
 
 function baselineText(r) {

@@ -6,7 +6,8 @@
  * The fleet state file lets `startFleet` reuse them instead of provisioning (firmware-sim state-file.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { openStore } from "../../cloud/dist/adapters/store/index.js";
 
 /** A district with `communes` communes of `villagesPerCommune` villages each, under the root province. */
@@ -72,4 +73,28 @@ export async function writeFleetState(path, { cloud, mqttUrl, records }) {
     };
   }
   await writeFile(path, `${JSON.stringify({ version: 1, cloud, receivers })}\n`);
+}
+
+/**
+ * A bulletin stored as the media pipeline would have stored it (`media/<sha256>.opus`, ARCHITECTURE §2
+ * Bulletin, content-addressed), written with the cloud stopped; for benchmarks that measure delivery, not
+ * transcoding. `file` must be Opus in Ogg.
+ */
+export async function seedBulletin(dataDir, { file, title, areaId, durationMs }) {
+  const bytes = await readFile(file);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  await mkdir(join(dataDir, "media"), { recursive: true });
+  await copyFile(file, join(dataDir, "media", `${sha256}.opus`));
+  const id = `bul_bench_${sha256.slice(0, 12)}`;
+  const store = await openStore({ dataDir });
+  try {
+    await store.catalog.update((draft) => {
+      const admin = draft.users.find((u) => u.role === "admin");
+      if (!admin) throw new Error("seed the admin first (start the cloud once)");
+      draft.bulletins.push({ id, title, sha256, bytes: bytes.length, durationMs, codec: "opus", loudnessLufs: -16, source: "upload", areaId, createdBy: admin.id, createdAt: new Date().toISOString() });
+    });
+  } finally {
+    await store.close();
+  }
+  return { id, sha256, bytes: bytes.length, durationMs };
 }

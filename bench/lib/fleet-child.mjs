@@ -1,0 +1,114 @@
+/**
+ * A slice of the simulated fleet as a child process of a benchmark: real receivers (firmware-sim's
+ * SimReceiver: the real Agent built by edge-agent's buildEdge, the emulated amplifier over an in-memory
+ * Modbus cable, the timing sink) connected straight to the cloud's broker. Unlike `startFleet`, there is no
+ * network switch (a TCP proxy in this process) in the path and nothing is provisioned: the receivers come
+ * from a JSON file the benchmark seeded. Several of these share the fleet, so no single event loop holds
+ * thousands of receivers.
+ *
+ * IPC: → {type:"started", ms} once every receiver started; then on request
+ *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, lag:{p99,max}}
+ *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs}]}
+ *   ← {type:"trace", since} → {type:"trace", trace:{cmd, plan, mediaReq, events, lastChunk (per receiver): epoch ms[]}}
+ *   ← {type:"stop"} → stops every receiver safely, then exits.
+ */
+import { readFile } from "node:fs/promises";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { pino } from "pino";
+import { loadProfile } from "@loa/shared";
+import { SimReceiver, receiverDirs } from "../../firmware-sim/dist/fleet/receiver.js";
+import { PlayLog } from "../../firmware-sim/dist/fleet/play-log.js";
+import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js";
+
+const opts = JSON.parse(process.argv[2] ?? "{}");
+const records = JSON.parse(await readFile(opts.recordsPath, "utf8"));
+const log = pino({ level: opts.logLevel ?? "error" }, pino.destination(2));
+const profile = await loadProfile("loa-amp-v1");
+const playLog = new PlayLog();
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+
+const receivers = records.map(
+  (record) =>
+    new SimReceiver({
+      record: { ...record, edgeConfig: { deviceId: record.deviceId, token: record.token, mqttUrl: opts.mqttUrl, prefix: "loa/v1", profile: "loa-amp-v1", tz: "Asia/Ho_Chi_Minh" }, provisionedAt: new Date().toISOString() },
+      mqttUrl: opts.mqttUrl,
+      playLog,
+      profile,
+      ...receiverDirs(opts.dataDir, undefined, record.deviceId),
+      log: log.child({ deviceId: record.deviceId }),
+      agentOptions: { ...FLEET_AGENT_DEFAULTS, ...(opts.agent ?? {}) },
+      ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
+      // A reboot command is not part of any benchmark: the receiver just stays stopped.
+      onExit: () => undefined,
+    }),
+);
+
+/** The agent's parts, reached through SimReceiver's runtime (a TypeScript-private field, readable from JS). */
+const outboxOf = (r) => r.runtime?.agent.parts.outbox;
+
+function summary(reset) {
+  let running = 0;
+  let online = 0;
+  let outboxDepth = 0;
+  const lastSeqs = {};
+  for (const r of receivers) {
+    if (r.status === "running") running++;
+    if (r.online) online++;
+    const outbox = outboxOf(r);
+    if (outbox) {
+      outboxDepth += outbox.depth();
+      lastSeqs[r.deviceId] = outbox.stats().lastSeq;
+    }
+  }
+  const out = { type: "summary", total: receivers.length, running, online, outboxDepth, lastSeqs, lag: { p99: Math.max(0, lag.percentile(99) / 1e6 - 10), max: Math.max(0, lag.max / 1e6 - 10) }, rssMb: process.memoryUsage.rss() / 2 ** 20 };
+  if (reset) lag.reset();
+  return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t0 = performance.now();
+await Promise.all(
+  receivers.map(async (r) => {
+    await sleep(Math.floor(Math.random() * (opts.jitterMs ?? 0)));
+    await r.start().catch((err) => log.error({ deviceId: r.deviceId, err: String(err) }, "receiver failed to start"));
+  }),
+);
+process.send?.({ type: "started", ms: performance.now() - t0 });
+
+// When each receiver got a cmd, a plan and its latest media chunk, and published media/req and events
+// (epoch ms), so a benchmark can say where the time between its API call and the end went.
+const trace = { cmd: [], plan: [], mediaReq: [], events: [] };
+const lastChunkAt = new Map();
+function traceLinks() {
+  for (const r of receivers) {
+    const link = r.link; // SimReceiver's CountingLink (TypeScript-private, readable from JS)
+    if (!link || link.benchTraced) continue;
+    link.benchTraced = true;
+    link.on("cmd", () => void trace.cmd.push(Date.now()));
+    link.on("plan", () => void trace.plan.push(Date.now()));
+    link.on("media", () => void lastChunkAt.set(r.deviceId, Date.now()));
+    const publish = link.publish.bind(link);
+    link.publish = (kind, v, o) => {
+      if (kind === "mediaReq" || kind === "events") trace[kind].push(Date.now());
+      return publish(kind, v, o);
+    };
+  }
+}
+traceLinks();
+
+process.on("message", (m) => {
+  if (m?.type === "summary") process.send?.(summary(Boolean(m.reset)));
+  else if (m?.type === "trace") {
+    traceLinks();
+    const since = m.since ?? 0;
+    const all = { ...trace, lastChunk: [...lastChunkAt.values()] };
+    process.send?.({ type: "trace", trace: Object.fromEntries(Object.entries(all).map(([k, a]) => [k, a.filter((t) => t >= since)])) });
+  } else if (m?.type === "plays") {
+    const list = playLog.list({ playId: m.playId }).map((p) => ({ deviceId: p.deviceId, startedAtMs: p.startedAtMs }));
+    process.send?.({ type: "plays", records: list });
+  } else if (m?.type === "stop") {
+    Promise.allSettled(receivers.map((r) => r.stop())).then(() => process.exit(0));
+  }
+});
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,105 @@
+/**
+ * The simulated fleet for a benchmark: receivers split over a few child processes (fleet-child.mjs), with
+ * helpers to wait for them, read their summaries and plays, and stop them.
+ */
+import { fork } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sleep } from "./bench.mjs";
+
+const CHILD = fileURLToPath(new URL("./fleet-child.mjs", import.meta.url));
+
+function forkSlice(args) {
+  const child = fork(CHILD, [JSON.stringify(args)], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-old-space-size=4096"] });
+  const waiters = new Map();
+  const exited = new Promise((r) => child.once("exit", r));
+  child.on("message", (m) => {
+    const w = waiters.get(m?.type);
+    if (w) {
+      waiters.delete(m.type);
+      w(m);
+    }
+  });
+  const ask = (type, extra = {}) =>
+    new Promise((resolve) => {
+      waiters.set(type, resolve);
+      child.send({ type, ...extra });
+    });
+  const started = new Promise((resolve, reject) => {
+    waiters.set("started", resolve);
+    child.once("exit", (code) => reject(new Error(`a fleet process exited (${code}) before its receivers started`)));
+  });
+  return { child, exited, ask, started };
+}
+
+/**
+ * Start `records` as receivers over `processes` child processes, each starting its receivers at random
+ * moments within `jitterMs`. Resolves once every receiver started.
+ *
+ * The receivers' data directories (plan, outbox, media cache) go to /dev/shm when there is one: a real
+ * receiver has its own SD card, while a thousand simulated ones sharing this machine's disk would queue
+ * behind each other's fsyncs (6-8 per download) and the benchmark would measure the disk, not Loa.
+ */
+export async function startFleetProcesses({ dir, records, mqttUrl, processes, jitterMs = 0, reconnect, agent }) {
+  const slices = [];
+  await mkdir(dir, { recursive: true });
+  const dataDir = existsSync("/dev/shm") ? await mkdtemp("/dev/shm/loa-bench-fleet-") : join(dir, "fleet-data");
+  for (let p = 0; p < processes; p++) {
+    const mine = records.filter((_, i) => i % processes === p);
+    const recordsPath = join(dir, `fleet-${p}.json`);
+    await writeFile(recordsPath, JSON.stringify(mine));
+    slices.push(forkSlice({ recordsPath, mqttUrl, dataDir, jitterMs, reconnect, agent }));
+  }
+  try {
+    await Promise.all(slices.map((s) => s.started));
+  } catch (err) {
+    for (const s of slices) s.child.kill("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    total: records.length,
+    /** Summaries of every slice merged. */
+    async summary(reset = false) {
+      const parts = await Promise.all(slices.map((s) => s.ask("summary", { reset })));
+      return {
+        total: sum(parts, "total"), running: sum(parts, "running"), online: sum(parts, "online"), outboxDepth: sum(parts, "outboxDepth"),
+        lastSeqs: Object.assign({}, ...parts.map((p) => p.lastSeqs)),
+        lagP99Ms: Math.max(...parts.map((p) => p.lag.p99)), lagMaxMs: Math.max(...parts.map((p) => p.lag.max)),
+        rssMb: sum(parts, "rssMb"),
+      };
+    },
+    /** Moments (epoch ms, at or after `since`) each receiver got a cmd, plan, 16th chunk, sent media/req, events. */
+    async trace(since) {
+      const parts = await Promise.all(slices.map((s) => s.ask("trace", { since })));
+      const out = {};
+      for (const p of parts) for (const [k, a] of Object.entries(p.trace)) (out[k] ??= []).push(...a);
+      return out;
+    },
+    async plays(playId) {
+      const parts = await Promise.all(slices.map((s) => s.ask("plays", { playId })));
+      return parts.flatMap((p) => p.records);
+    },
+    async waitOnline(count, timeoutMs) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await this.summary();
+        if (s.online >= count) return s;
+        if (Date.now() > end) throw new Error(`only ${s.online} of ${count} receivers online after ${timeoutMs} ms`);
+        await sleep(250);
+      }
+    },
+    async stop() {
+      for (const s of slices) if (s.child.connected) s.child.send({ type: "stop" });
+      await Promise.race([Promise.all(slices.map((s) => s.exited)), sleep(30_000)]);
+      for (const s of slices) if (s.child.exitCode === null) s.child.kill("SIGKILL");
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function sum(parts, key) {
+  return parts.reduce((n, p) => n + p[key], 0);
+}

@@ -1,0 +1,28 @@
+/**
+ * The common set-up of the fleet benchmarks (fanout, sync): a cloud child over a data directory seeded
+ * with an area tree (through the API), `devices` receivers and the given bulletins (written while the
+ * cloud is stopped, see seed.mjs), then started again, with the API as admin.
+ */
+import { join } from "node:path";
+import { speechFile } from "./audio.mjs";
+import { adminApi, spawnCloud } from "./cloud.mjs";
+import { seedAreas, seedBulletin, seedDevices } from "./seed.mjs";
+
+export const CLOUD_MQTT_PASSWORD = "bench-cloud-mqtt-password";
+
+/** `bulletins`: seconds of speech each (Opus 32 kb/s CBR: 257 s is just under 1 MiB, 16 chunks of 64 KiB). */
+export async function seededCloud({ dir, devices, bulletins = [], communes = 2, villagesPerCommune = 5, env = {} }) {
+  const dataDir = join(dir, "cloud");
+  const cloudEnv = { LOA_MQTT_CLOUD_PASSWORD: CLOUD_MQTT_PASSWORD, ...env };
+  const first = await spawnCloud({ dataDir, env: cloudEnv });
+  const areas = await seedAreas(await adminApi(first.httpUrl), { communes, villagesPerCommune });
+  await first.close();
+  const records = await seedDevices(dataDir, { count: devices, villageIds: areas.villageIds });
+  const stored = [];
+  for (const seconds of bulletins) {
+    const audio = await speechFile(dir, seconds, "opus");
+    stored.push(await seedBulletin(dataDir, { file: audio.path, title: `bench ${seconds} s`, areaId: areas.districtId, durationMs: seconds * 1000 }));
+  }
+  const cloud = await spawnCloud({ dataDir, env: cloudEnv });
+  return { cloud, api: await adminApi(cloud.httpUrl), records, bulletins: stored, areas, dataDir, env: cloudEnv };
+}
