@@ -142,7 +142,7 @@ runBench("fanout", async ({ dir, smoke, note }) => {
       const bulletin = s.bulletins[i];
       const file = join(s.dataDir, "media", `${bulletin.sha256}.opus`);
       const timeoutMs = smoke ? 30_000 : n <= 1000 ? 60_000 : 120_000;
-      const onlineMs = smoke ? 30_000 : n <= 1000 ? 90_000 : 60_000;
+      const onlineMs = smoke ? 30_000 : n <= 1000 ? 90_000 : 45_000;
       const processes = smoke ? 1 : Math.max(2, Math.ceil(n / 1250));
       const fleet = await fleetRound({ dir: join(dir, `round-${n}`), s, records, bulletin, processes, timeoutMs, onlineMs, note });
       if (fleet.totalMs === undefined) {

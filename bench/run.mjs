@@ -22,10 +22,10 @@ export const BENCHES = [
   { name: "journal", budgetS: 120, smokeS: 30 },
   { name: "footprint", budgetS: 90, smokeS: 60 },
   { name: "pipeline", budgetS: 150, smokeS: 60 },
-  { name: "fanout", budgetS: 150, smokeS: 60 },
-  { name: "sync", budgetS: 90, smokeS: 60 },
-  { name: "ingest", budgetS: 150, smokeS: 60 },
-  { name: "storm", budgetS: 120, smokeS: 60 },
+  { name: "fanout", budgetS: 210, smokeS: 60 },
+  { name: "sync", budgetS: 120, smokeS: 60 },
+  { name: "ingest", budgetS: 180, smokeS: 60 },
+  { name: "storm", budgetS: 180, smokeS: 60 },
 ];
 
 function parseArgs(argv) {

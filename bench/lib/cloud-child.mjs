@@ -5,6 +5,7 @@
  *   ← {type:"stats", reset?} → {type:"stats", lag:{p50,p99,max,mean} ms since the last reset, rssMb, cpuMs}
  *   ← {type:"watch-media", sha256} → later {type:"media-ready", deviceId, at} for each first media_ready
  *     of that file the cloud receives (the fanout benchmark's end point, seen from inside the cloud)
+ *   ← {type:"online-times"} → {type:"online-times", times}: when each device first came online here
  *   ← {type:"close"} → closes the cloud cleanly and exits 0.
  * SIGKILL from the parent is the crash case (storm).
  */
@@ -48,6 +49,7 @@ function stats(reset) {
     rssMb: process.memoryUsage.rss() / 2 ** 20,
     cpuMs: (cpu.user + cpu.system) / 1000,
     delivery: cloud.delivery?.stats(),
+    online: cloud.store.catalog.data().devices.reduce((n, d) => n + (cloud.presence.health(d.id)?.online ? 1 : 0), 0),
   };
   if (reset) {
     lag.reset();
@@ -55,6 +57,12 @@ function stats(reset) {
   }
   return out;
 }
+
+/** When each device first came online in this cloud (the storm benchmark's reconnect histogram). */
+const firstOnline = new Map();
+cloud.presence.onChange((c) => {
+  if (c.reason === "online" && !firstOnline.has(c.deviceId)) firstOnline.set(c.deviceId, Date.now());
+});
 
 /** media_ready per watched sha256: each device reported once, the first time the cloud sees it. */
 const watched = new Map();
@@ -92,6 +100,7 @@ if (process.env.LOA_BENCH_TRACE === "1") {
 
 process.on("message", (m) => {
   if (m?.type === "stats") process.send?.(stats(Boolean(m.reset)));
+  else if (m?.type === "online-times") process.send?.({ type: "online-times", times: [...firstOnline.values()] });
   else if (m?.type === "watch-media") watched.set(m.sha256, new Set());
   else if (m?.type === "close") {
     cloud.close().then(

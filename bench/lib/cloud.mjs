@@ -15,14 +15,17 @@ export const ADMIN_PASSWORD = "bench-admin-password";
 export function spawnCloud({ dataDir, httpPort = 0, mqttPort = 0, logLevel = "warn", env = {}, execArgv = [] }) {
   const child = fork(CHILD, [JSON.stringify({ dataDir, httpPort, mqttPort, logLevel, adminPassword: ADMIN_PASSWORD, env })], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    execArgv,
+    // LOA_BENCH_CLOUD_NODE_FLAGS: node flags for the cloud (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+    execArgv: [...execArgv, ...(process.env.LOA_BENCH_CLOUD_NODE_FLAGS ?? "").split(" ").filter(Boolean)],
   });
   const mediaListeners = new Map();
   let statsWaiter;
+  let onlineWaiter;
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   child.on("message", (m) => {
     if (m?.type === "media-ready") mediaListeners.get(m.sha256)?.(m.deviceId, m.at);
     else if (m?.type === "stats") statsWaiter?.(m);
+    else if (m?.type === "online-times") onlineWaiter?.(m.times);
   });
   return new Promise((resolve, reject) => {
     const onExit = (code) => reject(new Error(`the cloud exited (${code}) before it was ready`));
@@ -44,6 +47,13 @@ export function spawnCloud({ dataDir, httpPort = 0, mqttPort = 0, logLevel = "wa
           return new Promise((res) => {
             statsWaiter = res;
             child.send({ type: "stats", reset });
+          });
+        },
+        /** Epoch ms at which each device first came online in this cloud. */
+        onlineTimes() {
+          return new Promise((res) => {
+            onlineWaiter = res;
+            child.send({ type: "online-times" });
           });
         },
         /** Call `onReady(deviceId, atMs)` for each device's first media_ready of `sha256`. */

@@ -8,7 +8,7 @@
  *
  * IPC: → {type:"started", ms} once every receiver started; then on request
  *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, lag:{p99,max}}
- *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs}]}
+ *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs, clockOffsetMs}]}
  *   ← {type:"trace", since} → {type:"trace", trace:{cmd, plan, mediaReq, events, lastChunk (per receiver): epoch ms[]}}
  *   ← {type:"stop"} → stops every receiver safely, then exits.
  */
@@ -99,13 +99,20 @@ traceLinks();
 
 process.on("message", (m) => {
   if (m?.type === "summary") process.send?.(summary(Boolean(m.reset)));
-  else if (m?.type === "trace") {
+  else if (m?.type === "elu") {
+    // Event-loop utilisation between two epoch times (how busy this process was around a moment).
+    setTimeout(() => {
+      const a = performance.eventLoopUtilization();
+      setTimeout(() => process.send?.({ type: "elu", elu: performance.eventLoopUtilization(a).utilization }), m.to - m.from);
+    }, Math.max(0, m.from - Date.now()));
+  } else if (m?.type === "trace") {
     traceLinks();
     const since = m.since ?? 0;
     const all = { ...trace, lastChunk: [...lastChunkAt.values()] };
     process.send?.({ type: "trace", trace: Object.fromEntries(Object.entries(all).map(([k, a]) => [k, a.filter((t) => t >= since)])) });
   } else if (m?.type === "plays") {
-    const list = playLog.list({ playId: m.playId }).map((p) => ({ deviceId: p.deviceId, startedAtMs: p.startedAtMs }));
+    const offsets = new Map(receivers.map((r) => [r.deviceId, r.clockOffsetMs]));
+    const list = playLog.list({ playId: m.playId }).map((p) => ({ deviceId: p.deviceId, startedAtMs: p.startedAtMs, clockOffsetMs: offsets.get(p.deviceId) ?? null }));
     process.send?.({ type: "plays", records: list });
   } else if (m?.type === "stop") {
     Promise.allSettled(receivers.map((r) => r.stop())).then(() => process.exit(0));

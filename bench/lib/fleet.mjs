@@ -2,36 +2,18 @@
  * The simulated fleet for a benchmark: receivers split over a few child processes (fleet-child.mjs), with
  * helpers to wait for them, read their summaries and plays, and stop them.
  */
-import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "./bench.mjs";
+import { forkWorker } from "./worker.mjs";
 
 const CHILD = fileURLToPath(new URL("./fleet-child.mjs", import.meta.url));
 
 function forkSlice(args) {
-  const child = fork(CHILD, [JSON.stringify(args)], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-old-space-size=4096"] });
-  const waiters = new Map();
-  const exited = new Promise((r) => child.once("exit", r));
-  child.on("message", (m) => {
-    const w = waiters.get(m?.type);
-    if (w) {
-      waiters.delete(m.type);
-      w(m);
-    }
-  });
-  const ask = (type, extra = {}) =>
-    new Promise((resolve) => {
-      waiters.set(type, resolve);
-      child.send({ type, ...extra });
-    });
-  const started = new Promise((resolve, reject) => {
-    waiters.set("started", resolve);
-    child.once("exit", (code) => reject(new Error(`a fleet process exited (${code}) before its receivers started`)));
-  });
-  return { child, exited, ask, started };
+  const w = forkWorker(CHILD, args, { readyType: "started", execArgv: ["--max-old-space-size=4096", ...(process.env.LOA_BENCH_FLEET_NODE_FLAGS ?? "").split(" ").filter(Boolean)] });
+  return { ...w, started: w.ready };
 }
 
 /**
@@ -77,6 +59,10 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
       const out = {};
       for (const p of parts) for (const [k, a] of Object.entries(p.trace)) (out[k] ??= []).push(...a);
       return out;
+    },
+    /** Event-loop utilisation of each slice between two epoch times (0..1). */
+    async elu(from, to) {
+      return (await Promise.all(slices.map((s) => s.ask("elu", { from, to })))).map((m) => m.elu);
     },
     async plays(playId) {
       const parts = await Promise.all(slices.map((s) => s.ask("plays", { playId })));

@@ -56,6 +56,7 @@ export function renderMarkdown({ results, runs, totalS, smoke, partial }) {
   lines.push("", "## Figures", "");
   for (const r of results) {
     lines.push(`- **${r.name}**: ${figuresText(r) || "—"}${r.notes ? ` — ${r.notes}` : ""}`);
+    if (r.histogram) lines.push(`  - per second (s: count): ${Object.entries(r.histogram).map(([k, v]) => `${k}: ${v}`).join(", ")}`);
   }
   lines.push("", "## Time per benchmark", "", ...runs.map((x) => `- ${x.bench}: ${x.seconds} s`), "");
   return lines.join("\n");
