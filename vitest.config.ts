@@ -8,7 +8,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * start-time checks, child processes, brokers) run one file at a time, so two cores shared with parallel
  * workers cannot make a 20 ms start target fail.
  */
-const serialFiles = ["test/**/*.test.ts", "*/src/**/*.integration.test.ts", "*/src/**/*.serial.test.ts"];
+const serialFiles = ["test/**/*.test.ts", "*/src/**/*.integration.test.ts", "*/src/**/*.serial.test.ts", "*/src/**/*.kill.test.ts"];
 
 export default defineConfig({
   resolve: {
