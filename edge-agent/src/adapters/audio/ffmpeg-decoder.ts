@@ -70,9 +70,14 @@ export class FfmpegDecoder implements Decoder {
       pcm,
       done,
       kill: () => {
-        if (killed || child.exitCode !== null || child.signalCode !== null) return;
+        if (killed) return;
         killed = true;
-        child.kill("SIGKILL");
+        // Drain stdout: while the unread PassThrough holds it paused, the child's "close" (and so `done`)
+        // would never come, even after the process is gone.
+        child.stdout.unpipe(pcm);
+        child.stdout.resume();
+        pcm.end();
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       },
     };
   }
