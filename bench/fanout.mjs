@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { connect } from "mqtt";
 import { check, median, result, round, runBench, sleep, waitFor } from "./lib/bench.mjs";
 import { startFleetProcesses } from "./lib/fleet.mjs";
-import { CLOUD_MQTT_PASSWORD, seededCloud } from "./lib/scenario.mjs";
+import { CLOUD_MQTT_PASSWORD, addDevices, seededCloud } from "./lib/scenario.mjs";
 import { connectAll, endAll } from "./lib/subscribers.mjs";
 
 const CHUNK = 64 * 1024;
@@ -48,7 +48,7 @@ async function fleetRound({ dir, s, records, bulletin, processes, timeoutMs, onl
     const t0 = Date.now();
     const { broadcast } = await s.api.post("/api/v1/broadcasts", { bulletinId: bulletin.id, targets: { deviceIds: records.map((r) => r.deviceId) }, priority: "normal", when: { now: true } });
     const apiMs = Date.now() - t0;
-    await waitFor(`media_ready from ${records.length} receivers`, () => ready.length >= records.length, timeoutMs, 50);
+    const complete = await waitFor(`media_ready from ${records.length} receivers`, () => ready.length >= records.length, timeoutMs, 50).then(() => true, () => false);
     const cloudStats = await s.cloud.stats(true);
     const fleetStats = await fleet.summary();
     const trace = await fleet.trace(t0);
@@ -56,7 +56,7 @@ async function fleetRound({ dir, s, records, bulletin, processes, timeoutMs, onl
     const since = ready.map((at) => at - t0);
     const media = cloudStats.delivery?.media ?? {};
     return {
-      online: records.length, totalMs: Math.max(...since), medianMs: median(since), apiMs, cloudLagP99: cloudStats.lag.p99, cloudRssMb: cloudStats.rssMb, fleetLagP99: fleetStats.lagP99Ms,
+      online: records.length, ready: ready.length, totalMs: complete ? Math.max(...since) : timeoutMs, medianMs: median(since), apiMs, cloudLagP99: cloudStats.lag.p99, cloudRssMb: cloudStats.rssMb, fleetLagP99: fleetStats.lagP99Ms,
       phases: { last_cmd_ms: lastAfter(trace.cmd, t0), last_media_req_ms: lastAfter(trace.mediaReq, t0), last_chunk_in_ms: lastAfter(trace.lastChunk, t0) },
       mediaRounds: media.rounds ?? Number.NaN, chunksPublished: media.chunksPublished ?? Number.NaN,
     };
@@ -102,18 +102,19 @@ async function bareRound({ s, records, bulletin, file, timeoutMs }) {
 }
 
 function fanoutResult(n, main, bulletin, fleet, bare) {
-  const ratio = fleet.totalMs / bare.totalMs;
+  // Not every receiver reported within the time allowed: the time allowed stands for the total, and fails.
+  const ratio = fleet.ready < n ? Number.POSITIVE_INFINITY : fleet.totalMs / bare.totalMs;
   return result({
     name: main ? "fanout" : `fanout.${n}`,
     figures: {
-      receivers: n, bulletin_bytes: bulletin.bytes, chunks: bare.chunks, all_ready_ms: fleet.totalMs, median_ready_ms: round(fleet.medianMs), api_call_ms: fleet.apiMs,
+      receivers: n, ready: fleet.ready, bulletin_bytes: bulletin.bytes, chunks: bare.chunks, all_ready_ms: fleet.totalMs, median_ready_ms: round(fleet.medianMs), api_call_ms: fleet.apiMs,
       ...fleet.phases, media_rounds: fleet.mediaRounds, chunks_published: fleet.chunksPublished,
       cloud_lag_p99_ms: round(fleet.cloudLagP99), cloud_rss_mb: round(fleet.cloudRssMb, 1), fleet_lag_p99_ms: round(fleet.fleetLagP99),
     },
     baseline: { all_received_ms: bare.totalMs, median_received_ms: round(bare.medianMs) },
-    ratio,
+    ratio: Number.isFinite(ratio) ? ratio : null,
     target: main ? "≤ 1.5× the bare fan-out" : "reported (the 1.5× target is for 1,000)",
-    checks: [check(main ? "ratio" : "ratio (reported)", ratio, 1.5, { enforced: main })],
+    checks: [check(main ? "ratio" : "ratio (reported)", Number.isFinite(ratio) ? ratio : fleet.totalMs / bare.totalMs, 1.5, { enforced: main }), check("receivers ready", fleet.ready, n, { atLeast: true, enforced: main })],
     notes: "phases: last cmd, media/req and chunk received at a receiver, ms after the API call" + (main ? "" : "; 5,000 simulated receivers share 2 cores with the cloud"),
   });
 }
@@ -133,16 +134,18 @@ runBench("fanout", async ({ dir, smoke, note }) => {
   // LOA_BENCH_FANOUT_SIZES=1000 runs one size (when trying a change).
   const sizes = smoke ? [10] : (process.env.LOA_BENCH_FANOUT_SIZES ?? "1000,5000").split(",").map(Number);
   const seconds = smoke ? [8, 9] : [257, 256];
-  note(`seeding a cloud with ${Math.max(...sizes)} receivers and ${sizes.length} bulletins`);
-  const s = await seededCloud({ dir, devices: Math.max(...sizes), bulletins: seconds.slice(0, sizes.length), communes: 4, villagesPerCommune: 10 });
+  note(`seeding a cloud with ${sizes[0]} receivers and ${sizes.length} bulletins`);
+  const s = await seededCloud({ dir, devices: sizes[0], bulletins: seconds.slice(0, sizes.length), communes: 4, villagesPerCommune: 10 });
   const results = [];
   try {
     for (const [i, n] of sizes.entries()) {
+      // The bigger round's receivers join only now: the first round must not carry their plans and sessions.
+      if (s.records.length < n) await addDevices(s, n - s.records.length, `r${n}`);
       const records = s.records.slice(0, n);
       const bulletin = s.bulletins[i];
       const file = join(s.dataDir, "media", `${bulletin.sha256}.opus`);
       const timeoutMs = smoke ? 30_000 : n <= 1000 ? 60_000 : 120_000;
-      const onlineMs = smoke ? 30_000 : n <= 1000 ? 90_000 : 45_000;
+      const onlineMs = smoke ? 30_000 : n <= 1000 ? 90_000 : 20_000;
       const processes = smoke ? 1 : Math.max(2, Math.ceil(n / 1250));
       const fleet = await fleetRound({ dir: join(dir, `round-${n}`), s, records, bulletin, processes, timeoutMs, onlineMs, note });
       if (fleet.totalMs === undefined) {

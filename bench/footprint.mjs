@@ -21,7 +21,8 @@ import { adminApi, spawnCloud } from "./lib/cloud.mjs";
 import { CLK_TCK, procSample, rssOf, treeSample } from "./lib/proc.mjs";
 import { seedAreas } from "./lib/seed.mjs";
 
-const EDGE_MAIN = join(ROOT, "edge-agent", "dist", "main.js");
+// LOA_BENCH_EDGE_MAIN: another build of the receiver to measure (e.g. a bundled one), default the compiled one.
+const EDGE_MAIN = process.env.LOA_BENCH_EDGE_MAIN ?? join(ROOT, "edge-agent", "dist", "main.js");
 const LOA_SIM = join(ROOT, "firmware-sim", "bin", "loa-sim.js");
 
 /** RSS samples (bytes) every second and CPU over the window, of the process or its whole tree. */

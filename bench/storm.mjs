@@ -7,8 +7,8 @@
  * bulletin is broadcast `at` a moment just after the cloud goes down, so every receiver plays it from its
  * plan while the cloud is away and keeps `play_started`/`play_finished` in its outbox. The cloud is closed
  * cleanly (as `systemctl restart` does) and started again on the same data and ports. "Back online" is the
- * cloud's view: the receiver's birth reached the new cloud's presence. Then every outbox must drain (acks)
- * and the journal must hold every (receiver, seq) exactly once.
+ * cloud's view: the receiver's birth reached the new cloud's presence. Then every outbox must drain (acks),
+ * and the journal must hold every (receiver, seq) the cloud acknowledged exactly once.
  */
 import { check, max, percentile, result, round, runBench, sleep, waitFor } from "./lib/bench.mjs";
 import { spawnCloud } from "./lib/cloud.mjs";
@@ -47,31 +47,35 @@ runBench("storm", async ({ dir, smoke, note }) => {
     const up = Date.now();
     let online = 0;
     // Bounded (the suite must stay under 10 minutes): when some are not back by then, that is the figure.
-    const waitS = smoke ? 30 : 45;
+    const waitS = smoke ? 30 : 35;
     await waitFor(`${n} receivers back online`, async () => (online = (await cloud.stats()).online) >= n, waitS * 1000, 250).catch(() => undefined);
     const times = await cloud.onlineTimes();
+    // The receivers' own view: connected to the new broker, subscribed and birth sent.
+    const fleetOnline = (await fleet.summary()).online;
     const allBackS = online >= n ? (max(times) - down) / 1000 : (Date.now() - down) / 1000;
     note(`${online} back online, the last ${allBackS.toFixed(1)} s after the restart began; waiting for the outboxes`);
-    await waitFor("every outbox acknowledged", async () => (await fleet.summary()).outboxDepth === 0, 60_000, 500).catch(() => undefined);
+    await waitFor("every outbox acknowledged", async () => (await fleet.summary()).outboxDepth === 0, 25_000, 500).catch(() => undefined);
     const summary = await fleet.summary();
     await fleet.stop();
     await cloud.close();
-    const j = await journalCheck(s.dataDir, summary.lastSeqs);
+    // Lost = acknowledged by the cloud but not in its journal; what is still in an outbox is not lost yet
+    // (outbox_left says how much, and fails the run too).
+    const j = await journalCheck(s.dataDir, summary.ackedSeqs);
     const hist = histogram(times, down);
     const since = times.map((t) => (t - down) / 1000);
-    note(`events: ${j.expected} expected, ${j.lost} lost, ${j.duplicated} doubled; reconnects per second ${JSON.stringify(hist)}`);
+    note(`events: ${j.expected} acknowledged, ${j.lost} lost, ${j.duplicated} doubled; reconnects per second ${JSON.stringify(hist)}`);
     const peak = Math.max(...Object.values(hist));
     return [
       {
         ...result({
           name: "storm",
           figures: {
-            receivers: n, back_online: online, all_back_s: round(allBackS, 1), restart_s: round((up - down) / 1000, 1), p50_back_s: round(percentile(since, 50), 1), p90_back_s: round(percentile(since, 90), 1),
-            peak_per_s: peak, events: j.expected, events_lost: j.lost, events_doubled: j.duplicated, outbox_left: summary.outboxDepth,
+            receivers: n, back_online: online, receivers_connected: fleetOnline, all_back_s: round(allBackS, 1), restart_s: round((up - down) / 1000, 1), p50_back_s: round(percentile(since, 50), 1), p90_back_s: round(percentile(since, 90), 1),
+            peak_per_s: peak, events_acked: j.expected, events_lost: j.lost, events_doubled: j.duplicated, outbox_left: summary.outboxDepth,
           },
           target: "all back online ≤ 30 s; no event lost or doubled; reconnects spread",
           checks: [check("all back s", allBackS, 30), check("back online", online, n, { atLeast: true }), check("events lost", j.lost, 0), check("events doubled", j.duplicated, 0), check("outbox left", summary.outboxDepth, 0)],
-          notes: "seconds from the start of the restart (clean close, new process, same ports); histogram = births reaching the new cloud per second; when not all are back, all_back_s is when the wait stopped",
+          notes: "seconds from the start of the restart (clean close, new process, same ports); back_online = births in the new cloud's presence, receivers_connected = receivers whose link says online; histogram = births reaching the new cloud per second; when not all are back, all_back_s is when the wait stopped",
         }),
         histogram: hist,
       },

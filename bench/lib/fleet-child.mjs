@@ -7,7 +7,7 @@
  * thousands of receivers.
  *
  * IPC: → {type:"started", ms} once every receiver started; then on request
- *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, lag:{p99,max}}
+ *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, ackedSeqs, lag:{p99,max}}
  *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs, clockOffsetMs}]}
  *   ← {type:"trace", since} → {type:"trace", trace:{cmd, plan, mediaReq, events, lastChunk (per receiver): epoch ms[]}}
  *   ← {type:"stop"} → stops every receiver safely, then exits.
@@ -52,16 +52,19 @@ function summary(reset) {
   let online = 0;
   let outboxDepth = 0;
   const lastSeqs = {};
+  const ackedSeqs = {};
   for (const r of receivers) {
     if (r.status === "running") running++;
     if (r.online) online++;
     const outbox = outboxOf(r);
     if (outbox) {
       outboxDepth += outbox.depth();
-      lastSeqs[r.deviceId] = outbox.stats().lastSeq;
+      const st = outbox.stats();
+      lastSeqs[r.deviceId] = st.lastSeq;
+      ackedSeqs[r.deviceId] = st.ackedSeq;
     }
   }
-  const out = { type: "summary", total: receivers.length, running, online, outboxDepth, lastSeqs, lag: { p99: Math.max(0, lag.percentile(99) / 1e6 - 10), max: Math.max(0, lag.max / 1e6 - 10) }, rssMb: process.memoryUsage.rss() / 2 ** 20 };
+  const out = { type: "summary", total: receivers.length, running, online, outboxDepth, lastSeqs, ackedSeqs, lag: { p99: Math.max(0, lag.percentile(99) / 1e6 - 10), max: Math.max(0, lag.max / 1e6 - 10) }, rssMb: process.memoryUsage.rss() / 2 ** 20 };
   if (reset) lag.reset();
   return out;
 }

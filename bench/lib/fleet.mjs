@@ -49,6 +49,7 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
       return {
         total: sum(parts, "total"), running: sum(parts, "running"), online: sum(parts, "online"), outboxDepth: sum(parts, "outboxDepth"),
         lastSeqs: Object.assign({}, ...parts.map((p) => p.lastSeqs)),
+        ackedSeqs: Object.assign({}, ...parts.map((p) => p.ackedSeqs)),
         lagP99Ms: Math.max(...parts.map((p) => p.lag.p99)), lagMaxMs: Math.max(...parts.map((p) => p.lag.max)),
         rssMb: sum(parts, "rssMb"),
       };

@@ -1,11 +1,11 @@
 /**
  * "No event lost or stored twice" (ARCHITECTURE §3 "Nothing lost"): read a stopped cloud's journal back and
- * check every (receiver, seq) from 1 to the receiver's last seq is there exactly once.
+ * check every (receiver, seq) from 1 to the highest seq the cloud acknowledged is there exactly once.
  */
 import { openStore } from "../../cloud/dist/adapters/store/index.js";
 
-/** Counts the (deviceId, seq) pairs from 1..lastSeqs[deviceId] missing from the journal, and the extra copies. */
-export async function journalCheck(dataDir, lastSeqs) {
+/** Counts the (deviceId, seq) pairs from 1..upTo[deviceId] missing from the journal, and the extra copies. */
+export async function journalCheck(dataDir, upTo) {
   const seen = new Map();
   const store = await openStore({ dataDir });
   try {
@@ -20,7 +20,7 @@ export async function journalCheck(dataDir, lastSeqs) {
   let lost = 0;
   let duplicated = 0;
   let expected = 0;
-  for (const [deviceId, last] of Object.entries(lastSeqs)) {
+  for (const [deviceId, last] of Object.entries(upTo)) {
     for (let seq = 1; seq <= last; seq++) {
       expected++;
       const n = seen.get(`${deviceId}|${seq}`) ?? 0;

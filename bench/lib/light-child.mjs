@@ -9,7 +9,7 @@
  *   ← {type:"birth"} → {type:"born"}          ← {type:"telemetry", on}
  *   ← {type:"burst", at, event} → at epoch `at` every client sends one batch with one event
  *     (`event`: "play_started" | "play_finished", for play `bc_bench_ingest:<playAt>`)
- *   ← {type:"report"} → {type:"report", sent, resent, acked, pending, telemetry, lastSeqs}
+ *   ← {type:"report"} → {type:"report", sent, resent, acked, pending, telemetry, lastSeqs, ackedSeqs}
  *   ← {type:"stop"} → clean disconnects, exit.
  */
 import { randomBytes } from "node:crypto";
@@ -29,6 +29,8 @@ class Light {
     this.r = r;
     this.bootId = `b_${randomBytes(6).toString("hex")}`;
     this.seq = 0;
+    /** Highest seq an ack covered. */
+    this.ackedSeq = 0;
     /** seq → {payload, timer} not acked yet. */
     this.pending = new Map();
     this.topic = (kind) => `${prefix}/dev/${r.deviceId}/${kind}`;
@@ -86,6 +88,7 @@ class Light {
     } catch {
       return;
     }
+    if (typeof upTo === "number" && upTo > this.ackedSeq) this.ackedSeq = Math.min(upTo, this.seq);
     for (const [seq, timer] of this.pending) {
       if (seq > upTo) continue;
       clearTimeout(timer);
@@ -122,8 +125,9 @@ process.on("message", (m) => {
     }, Math.max(0, m.at - Date.now()));
   } else if (m?.type === "report") {
     const lastSeqs = Object.fromEntries(lights.map((l) => [l.r.deviceId, l.seq]));
+    const ackedSeqs = Object.fromEntries(lights.map((l) => [l.r.deviceId, l.ackedSeq]));
     const pending = lights.reduce((n, l) => n + l.pending.size, 0);
-    process.send?.({ type: "report", ...counts, pending, lastSeqs });
+    process.send?.({ type: "report", ...counts, pending, lastSeqs, ackedSeqs });
   } else if (m?.type === "stop") {
     for (const t of telemetryTimers) clearTimeout(t);
     for (const l of lights) for (const t of l.pending.values()) clearTimeout(t);

@@ -26,3 +26,18 @@ export async function seededCloud({ dir, devices, bulletins = [], communes = 2, 
   const cloud = await spawnCloud({ dataDir, env: cloudEnv });
   return { cloud, api: await adminApi(cloud.httpUrl), records, bulletins: stored, areas, dataDir, env: cloudEnv };
 }
+
+/**
+ * `count` more receivers in the scenario's cloud: it is stopped, they are written into the catalogue, and
+ * it starts again on the same ports (a benchmark round with more receivers must not pay for them before).
+ */
+export async function addDevices(s, count, prefix) {
+  const { httpPort, mqttPort } = s.cloud;
+  await s.cloud.close();
+  const areas = s.areas;
+  const more = await seedDevices(s.dataDir, { count, villageIds: areas.villageIds, prefix });
+  s.cloud = await spawnCloud({ dataDir: s.dataDir, env: s.env, httpPort, mqttPort });
+  s.api = await adminApi(s.cloud.httpUrl);
+  s.records.push(...more);
+  return more;
+}
