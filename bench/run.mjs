@@ -47,7 +47,8 @@ function parseArgs(argv) {
 
 /** Run one benchmark file as a child; resolves with the results it printed (or one failed result). */
 function runOne(bench, smoke) {
-  const budgetMs = (smoke ? bench.smokeS : bench.budgetS) * 1000;
+  // LOA_BENCH_BUDGET_S overrides every budget (a slower machine).
+  const budgetMs = Number(process.env.LOA_BENCH_BUDGET_S ?? (smoke ? bench.smokeS : bench.budgetS)) * 1000;
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(HERE, `${bench.name}.mjs`), ...(smoke ? ["--smoke"] : [])], {
@@ -64,12 +65,17 @@ function runOne(bench, smoke) {
       } else if (line.trim()) process.stderr.write(`[${bench.name} stdout] ${line}\n`);
     });
     let timedOut = false;
+    // Over budget: SIGTERM to the group (the benchmark removes its temp dirs), SIGKILL 5 s later.
+    let killer;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid);
+      signalGroup(child.pid, "SIGTERM");
+      killer = setTimeout(() => signalGroup(child.pid, "SIGKILL"), 5_000);
     }, budgetMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(killer);
+      if (timedOut) signalGroup(child.pid, "SIGKILL"); // whatever of the group outlived it
       const seconds = Math.round((Date.now() - started) / 100) / 10;
       if (results.length === 0 || timedOut) {
         const why = timedOut ? `over its ${budgetMs / 1000} s budget` : `exited ${code ?? signal} without a result`;
@@ -92,9 +98,9 @@ function parseResult(line) {
   }
 }
 
-function killGroup(pid) {
+function signalGroup(pid, signal) {
   try {
-    process.kill(-pid, "SIGKILL");
+    process.kill(-pid, signal);
   } catch {
     // already gone
   }

@@ -4,6 +4,7 @@
  * A benchmark file is a plain ESM script run by bench/run.mjs in its own child process; progress goes to
  * stderr so stdout carries only results.
  */
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,14 +46,34 @@ export function emit(res) {
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
 
+/** Synchronous clean-ups for a run stopped by a signal (the runner's time budget): temp dirs elsewhere. */
+const cleanups = new Set();
+export function onAbort(fn) {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
 /**
  * Run a benchmark body: it returns its results (an array); an error becomes a failed result with the
  * message, so the runner and the smoke test see every benchmark answer. Exits when done (open handles of
  * a failed run must not keep the child alive).
  */
 export function runBench(name, body) {
+  let tmp;
+  // Over budget, the runner sends SIGTERM to the whole group (this process and its children), then SIGKILL.
+  process.once("SIGTERM", () => {
+    for (const fn of [...cleanups, () => tmp && rmSync(tmp, { recursive: true, force: true })]) {
+      try {
+        fn();
+      } catch {
+        // best effort
+      }
+    }
+    process.exit(143);
+  });
   const work = (async () => {
     const dir = await mkdtemp(join(tmpdir(), `loa-bench-${name}-`));
+    tmp = dir;
     try {
       return await body({ dir, smoke: SMOKE, note: (m) => note(name, m) });
     } finally {

@@ -2,11 +2,11 @@
  * The simulated fleet for a benchmark: receivers split over a few child processes (fleet-child.mjs), with
  * helpers to wait for them, read their summaries and plays, and stop them.
  */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sleep } from "./bench.mjs";
+import { onAbort, sleep } from "./bench.mjs";
 import { forkWorker } from "./worker.mjs";
 
 const CHILD = fileURLToPath(new URL("./fleet-child.mjs", import.meta.url));
@@ -28,6 +28,7 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
   const slices = [];
   await mkdir(dir, { recursive: true });
   const dataDir = existsSync("/dev/shm") ? await mkdtemp("/dev/shm/loa-bench-fleet-") : join(dir, "fleet-data");
+  const forget = onAbort(() => rmSync(dataDir, { recursive: true, force: true }));
   for (let p = 0; p < processes; p++) {
     const mine = records.filter((_, i) => i % processes === p);
     const recordsPath = join(dir, `fleet-${p}.json`);
@@ -83,6 +84,7 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
       await Promise.race([Promise.all(slices.map((s) => s.exited)), sleep(30_000)]);
       for (const s of slices) if (s.child.exitCode === null) s.child.kill("SIGKILL");
       await rm(dataDir, { recursive: true, force: true });
+      forget();
     },
   };
 }

@@ -39,6 +39,9 @@ function figuresText(r) {
   return Object.entries(r.figures ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
 }
 
+/** Text safe inside a table cell. */
+const cell = (text) => String(text).replaceAll("|", "\\|").replaceAll("\n", " ");
+
 export function renderMarkdown({ results, runs, totalS, smoke, partial }) {
   const m = machine();
   const lines = [
@@ -51,7 +54,8 @@ export function renderMarkdown({ results, runs, totalS, smoke, partial }) {
     "|---|---|---|---|---|---|",
   ];
   for (const r of results) {
-    lines.push(`| ${r.name} | ${r.target || "—"} | ${checksText(r) || "—"} | ${baselineText(r)} | ${r.ratio === null || r.ratio === undefined ? "—" : `${fmt(r.ratio)}×`} | ${r.pass ? "yes" : "**no**"} |`);
+    const ratio = r.ratio === null || r.ratio === undefined ? "—" : `${fmt(r.ratio)}×`;
+    lines.push(`| ${cell(r.name)} | ${cell(r.target || "—")} | ${cell(checksText(r) || "—")} | ${cell(baselineText(r))} | ${ratio} | ${r.pass ? "yes" : "**no**"} |`);
   }
   lines.push("", "## Figures", "");
   for (const r of results) {
