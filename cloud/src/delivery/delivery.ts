@@ -24,6 +24,7 @@ import { MqttDeliveryBus } from "./mqtt-bus.js";
 import { PlanService, type PlanStats, type ReplanResult } from "./plan-service.js";
 import { PlayBook, type PlayChangeListener, type PlayLookup } from "./play-book.js";
 import { sendPlayNow, type PlayNowResult } from "./play-now.js";
+import { knownDevices } from "../core/known-devices.js";
 
 /** Presence as delivery needs it (cloud/src/core/presence.ts satisfies it). */
 export interface DevicePresence {
@@ -262,19 +263,6 @@ class DeliveryService implements Delivery {
     this.playNowCounts.failed += r.failed.length;
     return r;
   }
-}
-
-function knownDevices(catalog: Pick<Catalog, "data">): (id: string) => boolean {
-  let list: unknown;
-  let ids = new Set<string>();
-  return (id) => {
-    const devices = catalog.data().devices;
-    if (devices !== list) {
-      list = devices;
-      ids = new Set(devices.map((d) => d.id));
-    }
-    return ids.has(id);
-  };
 }
 
 /** A play a device reports that the index lacks: ours when its broadcast exists (`<broadcastId>:<at ms>`). */

@@ -11,7 +11,7 @@ import { EmbeddedBroker } from "../broker/embedded-broker.js";
 import type { CloudConfig } from "../config.js";
 import { Presence } from "../core/presence.js";
 import type { Catalog } from "../ports/store.js";
-import { knownDevices } from "./parts.js";
+import { knownDevices } from "../core/known-devices.js";
 
 export interface MqttSide {
   broker: EmbeddedBroker | undefined;

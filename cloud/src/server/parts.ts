@@ -4,7 +4,7 @@
  */
 import { isMediaError } from "../media/errors.js";
 import { MediaPipeline, type IngestOptions, type MediaResult } from "../media/pipeline.js";
-import type { Catalog, Journal, JournalEntry } from "../ports/store.js";
+import type { Journal, JournalEntry } from "../ports/store.js";
 
 /** The journal as is, telling `onAppend` about every batch once it is durable. */
 export function tapJournal(journal: Journal, onAppend: (entries: readonly JournalEntry[]) => void): Journal {
@@ -46,16 +46,3 @@ export class MeteredMediaPipeline extends MediaPipeline {
   }
 }
 
-/** Is `id` a provisioned device? The id set is rebuilt only when the catalogue's device list changes. */
-export function knownDevices(catalog: Pick<Catalog, "data">): (id: string) => boolean {
-  let list: unknown;
-  let ids = new Set<string>();
-  return (id) => {
-    const devices = catalog.data().devices;
-    if (devices !== list) {
-      list = devices;
-      ids = new Set(devices.map((d) => d.id));
-    }
-    return ids.has(id);
-  };
-}

@@ -69,14 +69,18 @@ export const DEFAULT_AGENT_OPTIONS: AgentOptions = {
 export interface PartsDeps {
   link: Link;
   fs: DurableFs;
+  /** Holds plan/, outbox/ and media/. */
   dataDir: string;
+  /** The device clock (the cloud's time comes from TimeSync). */
   clock: Clock;
   log: Logger;
+  /** null: no amplifier to drive (`amp.transport: "none"`), the line-out feeds one switched by hand. */
   amp: Amplifier | null;
   decoder: Decoder;
   sink: AudioSink;
   host: HostMetrics;
   agentVersion: string;
+  /** Epoch ms the process started (telemetry uptime); default clock.now() at construction. */
   startedAt?: number;
   options?: Partial<AgentOptions>;
 }

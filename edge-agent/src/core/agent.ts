@@ -11,40 +11,21 @@
  * stop() (SIGTERM): stop playback (play_interrupted), ramp down, mute, power off, flush the outbox to disk,
  * publish the offline status, disconnect.
  */
-import { errorMessage, type Clock, type MediaRef, type PlanPayload, type TimerHandle } from "@loa/shared";
+import { errorMessage, type MediaRef, type PlanPayload, type TimerHandle } from "@loa/shared";
 import type { Logger } from "pino";
-import type { Amplifier } from "../ports/amplifier.js";
-import type { AudioSink, Decoder } from "../ports/audio.js";
-import type { DurableFs } from "../ports/fs.js";
-import type { HostMetrics } from "../ports/host-metrics.js";
 import type { Link } from "../ports/link.js";
 import { agentCommandTargets } from "./agent-commands.js";
-import { AgentParts, type AgentOptions } from "./agent-parts.js";
+import { AgentParts, type PartsDeps } from "./agent-parts.js";
 import { CommandHandler } from "./commands.js";
 import type { PlayerEvent } from "./player-types.js";
 import type { AgentEvent } from "./reporter.js";
 
 export { DEFAULT_AGENT_OPTIONS, type AgentOptions } from "./agent-parts.js";
 
-export interface AgentDeps {
-  link: Link;
-  fs: DurableFs;
-  /** Holds plan/, outbox/ and media/. */
-  dataDir: string;
-  /** The device clock (the cloud's time comes from TimeSync). */
-  clock: Clock;
-  log: Logger;
-  /** null: no amplifier to drive (`amp.transport: "none"`), the line-out feeds one switched by hand. */
-  amp: Amplifier | null;
-  decoder: Decoder;
-  sink: AudioSink;
-  host: HostMetrics;
-  agentVersion: string;
-  /** Epoch ms the process started (telemetry uptime); default clock.now() at construction. */
-  startedAt?: number;
+/** Everything the parts need (see PartsDeps), plus how to leave the process. */
+export interface AgentDeps extends PartsDeps {
   /** Leave the process with `code` (the reboot command: 75, so systemd restarts the agent). */
   exit: (code: number) => void | Promise<void>;
-  options?: Partial<AgentOptions>;
 }
 
 export interface AgentStats {
