@@ -88,6 +88,23 @@ describe("upload byte limit", () => {
     expect(await readFile(dest, "utf8")).toBe("someone else's");
   });
 
+  // The file is opened before the pipeline is attached: a source that errors in that gap (an upload
+  // aborted, a missing input file) must reject the spool, not escape as an uncaught 'error' event.
+  it("rejects with the error of a source that fails while the file is being opened", async () => {
+    const source = new Readable({ read() {} });
+    const spooled = spoolToFile(source, join(dir, "up"), 1000);
+    source.destroy(new Error("client aborted"));
+    await expect(spooled).rejects.toThrow("client aborted");
+    expect(await ls(dir)).toEqual([]);
+  });
+
+  it("rejects, not hangs, on a source destroyed before the spool starts", async () => {
+    const source = new Readable({ read() {} });
+    source.destroy();
+    await expect(spoolToFile(source, join(dir, "up"), 1000)).rejects.toThrow(/premature close/i);
+    expect(await ls(dir)).toEqual([]);
+  });
+
   it("ByteLimit reports the bytes seen", () => {
     const limit = new ByteLimit(5);
     limit.write(Buffer.from("abc"));

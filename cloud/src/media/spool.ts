@@ -34,8 +34,11 @@ export class ByteLimit extends Transform {
 export async function spoolToFile(source: Readable, dest: string, maxBytes: number): Promise<number> {
   const limit = new ByteLimit(maxBytes);
   // Opened here, not lazily by the stream, so a failure always knows the file is ours to remove ("wx"
-  // refuses an existing file, which is not ours to delete).
-  const fh = await open(dest, "wx");
+  // refuses an existing file, which is not ours to delete). Until pipeline() listens, a source error
+  // (an aborted upload) would be an uncaught 'error' event; the stream keeps it and pipeline() rejects with it.
+  const parked = (): void => undefined;
+  source.on("error", parked);
+  const fh = await open(dest, "wx").finally(() => source.off("error", parked));
   try {
     await pipeline(source, limit, fh.createWriteStream());
     return limit.bytes;
