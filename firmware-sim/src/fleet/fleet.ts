@@ -96,7 +96,7 @@ export class Fleet {
       deviceId: r.deviceId, name: r.name, areaId: r.areaId, status: r.status,
       killed: this.killedIds.has(r.deviceId), networkCut: this.cutIds.has(r.deviceId),
       online: r.online, playing: r.playing, eventsSent: r.eventsSent, skewMs: r.skewMs, clockOffsetMs: r.clockOffsetMs, faults: r.faults(),
-      plays: this.deps.playLog.list({ deviceId: r.deviceId }).length,
+      plays: this.deps.playLog.countOf(r.deviceId),
     };
   }
 

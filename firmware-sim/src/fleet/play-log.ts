@@ -30,15 +30,25 @@ export interface PlayRecord {
 /** A bounded, shared list of plays of the whole fleet, oldest first. */
 export class PlayLog {
   private readonly records: PlayRecord[] = [];
+  /** Kept records per device: the control interface lists every receiver with its count (1,000 × 100,000 to scan otherwise). */
+  private readonly kept = new Map<string, number>();
   private started = 0;
 
   constructor(private readonly keep = 100_000) {}
 
   add(rec: PlayRecord): PlayRecord {
     this.records.push(rec);
+    this.kept.set(rec.deviceId, (this.kept.get(rec.deviceId) ?? 0) + 1);
     this.started++;
-    if (this.records.length > this.keep) this.records.splice(0, this.records.length - this.keep);
+    if (this.records.length > this.keep) {
+      for (const old of this.records.splice(0, this.records.length - this.keep)) this.kept.set(old.deviceId, (this.kept.get(old.deviceId) ?? 1) - 1);
+    }
     return rec;
+  }
+
+  /** Records kept for one device (what `list({deviceId}).length` would count). */
+  countOf(deviceId: string): number {
+    return this.kept.get(deviceId) ?? 0;
   }
 
   /** Plays started since the fleet started (not bounded by `keep`). */
