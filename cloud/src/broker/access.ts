@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { DEFAULT_CLOUD_USER, DEFAULT_PREFIX, createTopics, isAllowed, type Device, type Topics } from "@loa/shared";
 import { verifyDeviceToken } from "../core/auth/device-tokens.js";
+import { indexById } from "../core/known-devices.js";
 import type { Catalog } from "../ports/store.js";
 
 /** MQTT 3.1.1 CONNACK return codes we answer with. */
@@ -83,9 +84,9 @@ export class BrokerAccess {
     return this.canSubscribe(username, topic);
   }
 
-  /** A linear scan on purpose: no cache can go stale after a token rotation, and it costs microseconds. */
+  /** Indexed per devices array: a rotated token replaces the array, so the lookup never sees a stale hash. */
   private device(id: string): Device | undefined {
-    return this.deps.catalog.data().devices.find((d) => d.id === id);
+    return indexById(this.deps.catalog.data().devices).get(id);
   }
 }
 
