@@ -5,7 +5,7 @@
  * (TimingSink + SilentDecoder for a thousand receivers, WavFileSink + FfmpegDecoder to capture real audio).
  */
 export { Agent, DEFAULT_AGENT_OPTIONS, type AgentDeps, type AgentEvent, type AgentOptions, type AgentStats } from "./core/agent.js";
-export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, createStreamAmplifier, type AmpHardware, type BuildEdgeOptions, type EdgeRuntime } from "./wiring.js";
+export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, type AmpHardware, type BuildEdgeOptions, type EdgeRuntime } from "./wiring.js";
 export { ConfigError, loadConfig, parseConfig, ENV_VARS, type EdgeConfig, type LoadedConfig } from "./core/config.js";
 export { REBOOT_EXIT_CODE } from "./core/commands.js";
 export { NoAmplifier } from "./core/no-amplifier.js";
@@ -18,7 +18,9 @@ export {
   createAudioSink, FfmpegDecoder, NullSink, SilentDecoder, TimingSink, WavFileSink, AplaySink, parseWav, wavFileNameOf,
   type SinkConfig,
 } from "./adapters/audio/index.js";
-export { createSerialAmplifier, ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport } from "./adapters/amp/index.js";
+export {
+  createSerialAmplifier, createStreamAmplifier, ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport, type AmplifierOnLine,
+} from "./adapters/amp/index.js";
 
 // The ports, whole: the fleet simulator implements some of them (a counting Link, a capturing sink).
 export * from "./ports/amplifier.js";

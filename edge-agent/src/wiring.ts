@@ -4,10 +4,9 @@
  * its own link, amplifier (the firmware simulator over a StreamTransport) and sink.
  */
 import { readFileSync } from "node:fs";
-import type { Duplex } from "node:stream";
-import { SystemClock, loadProfile, type AmpProfile, type Clock } from "@loa/shared";
+import { SystemClock, loadProfile, type Clock } from "@loa/shared";
 import type { Logger } from "pino";
-import { createSerialAmplifier, ModbusAmplifier, ModbusMaster, StreamTransport, type ModbusAmplifierOptions, type ModbusMasterOptions } from "./adapters/amp/index.js";
+import { createSerialAmplifier } from "./adapters/amp/index.js";
 import { createAudioSink } from "./adapters/audio/index.js";
 import { FfmpegDecoder } from "./adapters/audio/ffmpeg-decoder.js";
 import { NodeDurableFs } from "./adapters/fs/node-fs.js";
@@ -34,34 +33,6 @@ export function agentVersion(): string {
   } catch {
     return "0.0.0";
   }
-}
-
-/** An amplifier driven over any Duplex (the firmware simulator's createDuplexPair end, a socket). */
-export function createStreamAmplifier(deps: {
-  clock: Clock;
-  log: Logger;
-  profile: AmpProfile;
-  connect: () => Duplex | Promise<Duplex>;
-  unitId?: number;
-  master?: Partial<ModbusMasterOptions>;
-  amp?: Partial<ModbusAmplifierOptions>;
-}): AmpHardware & { master: ModbusMaster; transport: StreamTransport } {
-  const { clock, log, profile } = deps;
-  const transport = new StreamTransport({ clock, log, connect: deps.connect, name: "stream-amp", backoff: { initialMs: 200, maxMs: 2_000 } });
-  const master = new ModbusMaster({ transport, clock, log, ...(deps.master ? { options: deps.master } : {}) });
-  const amp = new ModbusAmplifier({
-    client: master, profile, clock, log, transport,
-    ...(deps.unitId === undefined ? {} : { unitId: deps.unitId }),
-    ...(deps.amp ? { options: deps.amp } : {}),
-  });
-  return {
-    amp, master, transport,
-    start: () => transport.open().catch((err: unknown) => log.warn({ err: String(err) }, "amplifier stream not open yet; retrying")),
-    stop: async () => {
-      master.dispose();
-      await transport.close();
-    },
-  };
 }
 
 /** The amplifier named by `amp.transport`: a serial line, or none (null). */

@@ -1,13 +1,16 @@
 /**
  * The amplifier driver (ARCHITECTURE §5): serial transports, the Modbus RTU master and the profile-driven
- * Amplifier, plus `createSerialAmplifier`, the one-call wiring main.ts uses.
+ * Amplifier, plus the one-call builders: `createSerialAmplifier` (main.ts, through wiring.ts) and
+ * `createStreamAmplifier` (the fleet simulator and tests, over an in-process Duplex).
  */
-import type { AmpProfile, Clock } from "@loa/shared";
+import type { Duplex } from "node:stream";
+import { errorMessage, type AmpProfile, type Clock } from "@loa/shared";
 import type { Logger } from "pino";
-import type { ReconnectBackoff } from "../../ports/serial.js";
+import type { ReconnectBackoff, SerialTransport } from "../../ports/serial.js";
 import { ModbusAmplifier, type ModbusAmplifierOptions } from "./modbus-amplifier.js";
 import { ModbusMaster, type ModbusMasterOptions } from "./modbus-master.js";
 import { SerialPortTransport } from "./serialport-transport.js";
+import { StreamTransport } from "./stream-transport.js";
 
 export { ReconnectingTransport, type LineHandlers, type OpenLine, type ReconnectingTransportDeps } from "./reconnecting-transport.js";
 export { SerialPortTransport, type SerialPortTransportDeps } from "./serialport-transport.js";
@@ -24,45 +27,60 @@ export { ModbusAmplifier, DEFAULT_MODBUS_AMPLIFIER_OPTIONS, type ModbusAmplifier
 export { StatusReader, decodeStatus, type RawByRole, type StatusContext } from "./amp-status.js";
 export { describeRequest } from "./describe.js";
 
-export interface SerialAmplifierConfig {
-  /** /dev/ttyUSB0, /dev/serial0, a PTY path. */
-  path: string;
+/** What the master and the amplifier need besides the line. */
+export interface AmplifierParts {
+  clock: Clock;
+  log: Logger;
   profile: AmpProfile;
   /** Default the profile's unitId. */
   unitId?: number;
-  /** Default the profile's baud rate. */
-  baud?: number;
   master?: Partial<ModbusMasterOptions>;
   amp?: Partial<ModbusAmplifierOptions>;
-  backoff?: Partial<ReconnectBackoff>;
 }
 
-export interface SerialAmplifier {
+/** An amplifier with the line under it. */
+export interface AmplifierOnLine<T extends SerialTransport> {
   amp: ModbusAmplifier;
   master: ModbusMaster;
-  transport: SerialPortTransport;
-  /** Open the line; never rejects (a missing adapter is retried in the background and logged). */
+  transport: T;
+  /** Open the line; never rejects (a missing line is retried in the background and logged). */
   start(): Promise<void>;
   /** Stop retrying and close the line. Call after the last amplifier command (AmpControl.shutdown). */
   stop(): Promise<void>;
 }
 
-/** Build transport, master and amplifier for one serial line and profile. */
-export function createSerialAmplifier(deps: { clock: Clock; log: Logger } & SerialAmplifierConfig): SerialAmplifier {
-  const { clock, log, profile } = deps;
-  const serial = { ...profile.serial, ...(deps.baud === undefined ? {} : { baud: deps.baud }) };
-  const transport = new SerialPortTransport({ path: deps.path, serial, clock, log, ...(deps.backoff ? { backoff: deps.backoff } : {}) });
-  const master = new ModbusMaster({ transport, clock, log, ...(deps.master ? { options: deps.master } : {}) });
-  const amp = new ModbusAmplifier({
-    client: master, profile, clock, log, transport,
-    ...(deps.unitId === undefined ? {} : { unitId: deps.unitId }),
-    ...(deps.amp ? { options: deps.amp } : {}),
-  });
+export interface SerialAmplifierConfig extends AmplifierParts {
+  /** /dev/ttyUSB0, /dev/serial0, a PTY path. */
+  path: string;
+  /** Default the profile's baud rate. */
+  baud?: number;
+  backoff?: Partial<ReconnectBackoff>;
+}
+
+export type SerialAmplifier = AmplifierOnLine<SerialPortTransport>;
+
+/** Build transport, master and amplifier for one serial line and profile (main.ts, via wiring.ts). */
+export function createSerialAmplifier(deps: SerialAmplifierConfig): SerialAmplifier {
+  const serial = { ...deps.profile.serial, ...(deps.baud === undefined ? {} : { baud: deps.baud }) };
+  const { clock, log, path, backoff } = deps;
+  return amplifierOn(new SerialPortTransport({ path, serial, clock, log, backoff }), deps);
+}
+
+/** An amplifier driven over any Duplex (the firmware simulator's createDuplexPair end, a socket). */
+export function createStreamAmplifier(deps: AmplifierParts & { connect: () => Duplex | Promise<Duplex> }): AmplifierOnLine<StreamTransport> {
+  const { clock, log, connect } = deps;
+  return amplifierOn(new StreamTransport({ clock, log, connect, name: "stream-amp", backoff: { initialMs: 200, maxMs: 2_000 } }), deps);
+}
+
+function amplifierOn<T extends SerialTransport>(transport: T, deps: AmplifierParts): AmplifierOnLine<T> {
+  const { clock, log } = deps;
+  const master = new ModbusMaster({ transport, clock, log, options: deps.master });
+  const amp = new ModbusAmplifier({ client: master, profile: deps.profile, clock, log, transport, unitId: deps.unitId, options: deps.amp });
   return {
     amp, master, transport,
     start: () =>
       transport.open().catch((err: unknown) => {
-        log.warn({ path: deps.path, err: err instanceof Error ? err.message : String(err) }, "amplifier line not available yet; retrying");
+        log.warn({ line: transport.name, err: errorMessage(err) }, "amplifier line not open yet; retrying");
       }),
     stop: async () => {
       master.dispose();
