@@ -79,10 +79,6 @@ export function expectLength(frame: Uint8Array, length: number, info: ModbusErro
   }
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
 /** unit | function | u16 | u16 | CRC: a read request, and a single write, which the reply echoes byte for byte. */
 export function twoWordFrame(unitId: number, fc: number, first: number, second: number): Buffer {
   const body = Buffer.alloc(6);

@@ -3,6 +3,7 @@
  * from disk, so they travel with the compiled dist/ as well as with the sources.
  */
 import { readFile } from "node:fs/promises";
+import { errorMessage } from "../errors.js";
 import loaAmpV1 from "./loa-amp-v1.json" with { type: "json" };
 import relayBoardV1 from "./relay-board-v1.json" with { type: "json" };
 import { ProfileError } from "./registers.js";
@@ -77,7 +78,7 @@ export async function loadProfile(idOrPath: string): Promise<AmpProfile> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ProfileError("profile_invalid", `${idOrPath} is not JSON: ${(err as Error).message}`, { path: idOrPath }, { cause: err });
+    throw new ProfileError("profile_invalid", `${idOrPath} is not JSON: ${errorMessage(err)}`, { path: idOrPath }, { cause: err });
   }
   return mustParse(json, idOrPath);
 }

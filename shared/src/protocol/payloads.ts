@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { errorMessage } from "../errors.js";
 import { CmdPayload, CmdResPayload } from "./cmd.js";
 import { ProtocolError } from "./errors.js";
 import { AckPayload, EventsPayload } from "./events.js";
@@ -48,18 +49,13 @@ export function parsePayload<K extends PayloadKind>(kind: K, input: PayloadInput
     try {
       json = JSON.parse(text);
     } catch (err) {
-      return { ok: false, error: new ProtocolError("invalid_json", `${kind}: not JSON (${errText(err)})`, { kind }) };
+      return { ok: false, error: new ProtocolError("invalid_json", `${kind}: not JSON (${errorMessage(err)})`, { kind }) };
     }
-    return validate(kind, json);
+    return validatePayload(kind, json);
   } catch (err) {
     // Defensive: nothing above should throw, but a handler must never crash on a peer's bytes.
-    return { ok: false, error: new ProtocolError("invalid_payload", `${kind}: ${errText(err)}`, { kind }, { cause: err }) };
+    return { ok: false, error: new ProtocolError("invalid_payload", `${kind}: ${errorMessage(err)}`, { kind }, { cause: err }) };
   }
-}
-
-/** Validate an already-decoded value (e.g. from a file or test) against the schema of `kind`. */
-export function validatePayload<K extends PayloadKind>(kind: K, value: unknown): ParseResult<PayloadOf<K>> {
-  return validate(kind, value);
 }
 
 /**
@@ -67,7 +63,7 @@ export function validatePayload<K extends PayloadKind>(kind: K, value: unknown):
  * payload is a bug on our side, not a peer's.
  */
 export function encodePayload<K extends PayloadKind>(kind: K, value: PayloadOf<K>): Buffer {
-  const checked = validate(kind, value);
+  const checked = validatePayload(kind, value);
   if (!checked.ok) throw checked.error;
   const bytes = Buffer.from(JSON.stringify(checked.value), "utf8");
   const max = MAX_PAYLOAD_BYTES[kind];
@@ -92,7 +88,8 @@ function decodeText(kind: PayloadKind, input: PayloadInput): string | ProtocolEr
   }
 }
 
-function validate<K extends PayloadKind>(kind: K, value: unknown): ParseResult<PayloadOf<K>> {
+/** Validate an already-decoded value (e.g. from a file or test) against the schema of `kind`. */
+export function validatePayload<K extends PayloadKind>(kind: K, value: unknown): ParseResult<PayloadOf<K>> {
   const schema: z.ZodType = PAYLOAD_SCHEMAS[kind];
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data as PayloadOf<K> };
@@ -116,8 +113,4 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(p)}` : String(p);
   }
   return out || "(root)";
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
