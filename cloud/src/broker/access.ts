@@ -3,9 +3,9 @@
  * of username, topic and flags so the rules are tested without sockets. The aedes hooks in
  * embedded-broker.ts only translate these answers into CONNACK codes, SUBACK 128 and dropped publishes.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { DEFAULT_CLOUD_USER, DEFAULT_PREFIX, createTopics, isAllowed, type Device, type Topics } from "@loa/shared";
 import { verifyDeviceToken } from "../core/auth/device-tokens.js";
+import { matchesSha256, sha256Hex } from "../core/auth/secrets.js";
 import { indexById } from "../core/known-devices.js";
 import type { Catalog } from "../ports/store.js";
 
@@ -33,14 +33,14 @@ export class BrokerAccess {
   readonly cloudUser: string;
   readonly prefix: string;
   private readonly topics: Topics;
-  private readonly cloudDigest: Buffer;
+  private readonly cloudHash: string;
 
   constructor(private readonly deps: BrokerAccessDeps) {
     this.cloudUser = deps.cloudUser ?? DEFAULT_CLOUD_USER;
     this.prefix = deps.prefix ?? DEFAULT_PREFIX;
     this.topics = createTopics(this.prefix);
     if (deps.cloudPassword.length < 16) throw new Error("the cloud MQTT password must have at least 16 characters");
-    this.cloudDigest = digest(deps.cloudPassword);
+    this.cloudHash = sha256Hex(deps.cloudPassword);
   }
 
   /**
@@ -54,7 +54,7 @@ export class BrokerAccess {
     }
     const secret = password.toString("utf8");
     if (username === this.cloudUser) {
-      const ok = timingSafeEqual(digest(secret), this.cloudDigest);
+      const ok = matchesSha256(secret, this.cloudHash);
       return ok ? { ok: true, role: "cloud" } : { ok: false, returnCode: CONNACK.badCredentials, reason: "wrong cloud password" };
     }
     const device = this.device(username);
@@ -99,8 +99,4 @@ export const EDGE_CLIENT_PREFIX = "loa-edge-";
  */
 export function isOwnClientId(clientId: string, deviceId: string): boolean {
   return [deviceId, EDGE_CLIENT_PREFIX + deviceId].some((base) => clientId === base || clientId.startsWith(`${base}:`));
-}
-
-function digest(secret: string): Buffer {
-  return createHash("sha256").update(secret, "utf8").digest();
 }
