@@ -75,11 +75,6 @@ export class EventIngest {
     return { ...this.counts };
   }
 
-  /** Highest seq stored for a device (0 when none). */
-  maxSeq(deviceId: string): number {
-    return this.devices.get(deviceId)?.maxSeq ?? 0;
-  }
-
   /** One `kind: "event"` journal line at start-up. */
   replayEntry(entry: JournalEntry): void {
     if (entry.kind !== "event" || typeof entry.deviceId !== "string" || typeof entry.seq !== "number") return;

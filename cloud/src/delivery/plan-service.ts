@@ -107,11 +107,6 @@ export class PlanService {
     return n;
   }
 
-  /** The last plan version given to a device. */
-  versionOf(deviceId: string): number | undefined {
-    return this.versioner.versionOf(deviceId);
-  }
-
   replan(reason: string, opts: ReplanOptions = {}): Promise<ReplanResult> {
     const req = (this.next ??= pending());
     req.reasons.push(reason);

@@ -20,10 +20,6 @@ export class Batcher<W> {
 
   constructor(private readonly deps: BatcherDeps<W>) {}
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   push(work: W): void {
     this.queue.push(work);
     if (this.running || this.scheduled) return;
