@@ -12,8 +12,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadCloudConfig, startCloud } from "../../cloud/dist/index.js";
-import { createDelivery } from "../../cloud/dist/delivery/index.js";
-import { DEFAULT_DELIVERY } from "../../cloud/dist/server/delivery-hook.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const t0 = performance.now();
@@ -31,8 +29,7 @@ const config = loadCloudConfig({
   },
 });
 const log = pino({ level: config.logLevel }, pino.destination(2));
-// Until startCloud wires delivery by default (server/delivery-hook.ts), wire the team's createDelivery here.
-const cloud = await startCloud(config, { log, env: process.env, ...(DEFAULT_DELIVERY ? {} : { delivery: createDelivery }) });
+const cloud = await startCloud(config, { log, env: process.env });
 const startMs = performance.now() - t0;
 
 const lag = monitorEventLoopDelay({ resolution: 10 });
