@@ -94,6 +94,18 @@ describe("Presence (ARCHITECTURE §3 status)", () => {
     expect(changes.at(-1)?.reason).toBe("forgotten");
   });
 
+  it("liveCounts counts online and faulted devices among the included ids only", () => {
+    const { p } = setup();
+    p.onStatus("dev_a", birth("a1"));
+    p.onStatus("dev_b", birth("b1"));
+    p.onTelemetry("dev_b", { ...examples.telemetry, amp: { reachable: true, faults: ["over_temperature"] } });
+    p.onStatus("dev_c", birth("c1"));
+    p.onStatus("dev_c", will("c1"));
+    p.onStatus("dev_gone", birth("g1"));
+    expect(p.liveCounts((id) => id !== "dev_gone")).toEqual({ online: 2, fault: 1 });
+    expect(p.liveCounts(() => false)).toEqual({ online: 0, fault: 0 });
+  });
+
   it("a throwing listener does not stop the others", () => {
     const { p, changes } = setup();
     p.onChange(() => {

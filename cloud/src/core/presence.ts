@@ -123,6 +123,18 @@ export class Presence implements DeviceLive {
     return [...this.states].map(([id, s]) => toSnapshot(id, s));
   }
 
+  /** Devices online, and those of them with a fault, among the ids `include` accepts; copies nothing (metrics). */
+  liveCounts(include: (deviceId: string) => boolean): { online: number; fault: number } {
+    let online = 0;
+    let fault = 0;
+    for (const [id, s] of this.states) {
+      if (!s.online || !include(id)) continue;
+      online++;
+      if (s.faults.size > 0) fault++;
+    }
+    return { online, fault };
+  }
+
   /** DeviceLive port. */
   health(deviceId: string): DeviceHealth | undefined {
     return this.snapshot(deviceId);

@@ -17,6 +17,7 @@ import { bootstrapAdmin, type BootstrapResult } from "../core/auth/bootstrap.js"
 import type { ScryptCost } from "../core/auth/password.js";
 import { CommandCenter } from "../core/commands.js";
 import { LiveFeed, PresenceTranslator, commandData } from "../core/live-feed.js";
+import { knownDevices } from "../core/known-devices.js";
 import type { Presence } from "../core/presence.js";
 import { CloudMetrics } from "../http/metrics.js";
 import { mediaPathOf } from "../http/routes/bulletin-media.js";
@@ -224,16 +225,7 @@ function plansPublishedOf(stats: Record<string, unknown>): number | undefined {
 
 /** Provisioned devices only: presence may still hold one just deleted. */
 function deviceCounts(store: Store, presence: Presence): { total: number; online: number; fault: number } {
-  const devices = store.catalog.data().devices;
-  let online = 0;
-  let fault = 0;
-  for (const d of devices) {
-    const h = presence.health(d.id);
-    if (!h?.online) continue;
-    online++;
-    if (h.faults.length > 0) fault++;
-  }
-  return { total: devices.length, online, fault };
+  return { total: store.catalog.data().devices.length, ...presence.liveCounts(knownDevices(store.catalog)) };
 }
 
 function wireFeed(log: Logger, presence: Presence, commands: CommandCenter, delivery: DeliveryPart | undefined): LiveFeed {
