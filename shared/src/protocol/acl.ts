@@ -3,6 +3,7 @@ import {
   DEFAULT_PREFIX,
   DEV_TO_CLOUD_KINDS,
   DEVICE_TOPIC_SUFFIX,
+  assertPrefix,
   createTopics,
   isDeviceId,
   isSha256,
@@ -91,7 +92,7 @@ function isMediaFilter(prefix: string, filter: string): boolean {
 export function mosquittoAclLines(opts: AccessOptions = {}): string[] {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const cloudUser = opts.cloudUser ?? DEFAULT_CLOUD_USER;
-  createTopics(prefix); // validates the prefix
+  assertPrefix(prefix);
   return [
     "# Loa MQTT access rules (ARCHITECTURE §3 Auth). Username = device id.",
     "# Devices: publish own dev->cloud topics, read own cloud->dev topics and shared media chunks.",
