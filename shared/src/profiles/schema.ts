@@ -4,6 +4,7 @@
  * into the snake_case codes of `amp_fault` events (ARCHITECTURE §3).
  */
 import { z } from "zod";
+import { ProfileId } from "../protocol/status.js";
 
 const Name = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "must be a name of letters, digits and _");
 const FaultCode = z.string().regex(/^[a-z0-9_]{1,64}$/, "must be a snake_case fault code");
@@ -47,7 +48,8 @@ export const SerialSettings = z.strictObject({
 export type SerialSettings = z.infer<typeof SerialSettings>;
 
 const ProfileShape = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must match [A-Za-z0-9._-]{1,64}"),
+  /** The id devices announce in their birth message (ARCHITECTURE §3 status). */
+  id: ProfileId,
   name: z.string().min(1).max(200),
   description: z.string().max(4000).optional(),
   unitId: z.number().int().min(1).max(247).default(1),
