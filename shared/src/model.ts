@@ -7,6 +7,8 @@ import { z } from "zod";
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "id: 1-64 letters, digits, _ or -");
 export const IsoTime = z.iso.datetime({ offset: true });
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "sha256: 64 lowercase hex digits");
+/** The zone a place without its own `tz` reads its clock in (ARCHITECTURE §2). */
+export const DEFAULT_TZ = "Asia/Ho_Chi_Minh";
 /** "HH:MM", 24-hour clock. */
 export const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "time of day as HH:MM");
 
@@ -99,7 +101,7 @@ export const When = z.union([
   z
     .object({
       cron: z.string().min(9).max(100),
-      tz: z.string().max(64).default("Asia/Ho_Chi_Minh"),
+      tz: z.string().max(64).default(DEFAULT_TZ),
       from: IsoTime.optional(),
       until: IsoTime.optional(),
     })
@@ -150,5 +152,3 @@ export const Play = z.object({
   playedMs: z.number().int().nonnegative().optional(),
 });
 export type Play = z.infer<typeof Play>;
-
-export const DEFAULT_TZ = "Asia/Ho_Chi_Minh";
