@@ -17,7 +17,7 @@ import {
   type TopicKind,
 } from "@loa/shared";
 import pino, { type Logger } from "pino";
-import { LinkCore } from "../adapters/mqtt/link-core.js";
+import { LinkCore, queuesWhenOffline } from "../adapters/mqtt/link-core.js";
 import {
   LinkError,
   type InboundKind,
@@ -92,7 +92,7 @@ export class MemoryLink implements Link {
     this.core = new LinkCore(
       {
         deviceId: this.deviceId,
-        ...(deps.prefix !== undefined ? { prefix: deps.prefix } : {}),
+        prefix: deps.prefix,
         agentVersion: deps.agentVersion ?? "0.0.0-test",
         profile: deps.profile ?? "loa-amp-v1",
         startedAt: deps.startedAt ?? deps.clock?.now() ?? Date.now(),
@@ -121,7 +121,7 @@ export class MemoryLink implements Link {
     if (this.stopped) return Promise.resolve();
     this.stopped = true;
     const wasOnline = this.connected;
-    if (this.connected) this.record(this.core.topics.status(this.deviceId), encodePayload("status", this.core.will()), 1, true);
+    if (this.connected) this.record(this.core.statusTopic, this.core.willBytes, 1, true);
     this.connected = false;
     for (const w of this.waiting.splice(0)) w.reject(new LinkError("link_stopped", "link stopped"));
     if (wasOnline) this.core.emitter.emit("offline", { reason: "stopped" });
@@ -138,8 +138,7 @@ export class MemoryLink implements Link {
         this.record(topic, bytes, spec.qos, spec.retain);
         return Promise.resolve();
       }
-      const whenOffline = opts.whenOffline ?? (spec.qos === 1 ? "queue" : "reject");
-      if (!this.started || whenOffline === "reject") throw new LinkError("offline", `cannot publish ${kind}: not connected`, { kind });
+      if (!this.started || !queuesWhenOffline(kind, opts)) throw new LinkError("offline", `cannot publish ${kind}: not connected`, { kind });
       if (this.waiting.length >= (this.deps.maxPending ?? 1000)) throw new LinkError("queue_full", `cannot publish ${kind}: queue full`);
       return new Promise((resolve, reject) => this.waiting.push({ topic, bytes, retain: spec.retain, resolve, reject }));
     } catch (err) {
@@ -188,7 +187,7 @@ export class MemoryLink implements Link {
   disconnect(reason = "connection lost"): void {
     if (!this.connected) return;
     this.connected = false;
-    this.record(this.core.topics.status(this.deviceId), encodePayload("status", this.core.will()), 1, true);
+    this.record(this.core.statusTopic, this.core.willBytes, 1, true);
     this.core.emitter.emit("offline", { reason });
   }
 
@@ -217,7 +216,7 @@ export class MemoryLink implements Link {
     this.connected = true;
     this.connects++;
     for (const q of this.sessionQueue.splice(0)) if (this.subscribed(q.topic)) this.core.route(q.topic, q.bytes);
-    this.record(this.core.topics.status(this.deviceId), encodePayload("status", this.core.birth()), 1, true);
+    this.record(this.core.statusTopic, this.core.birthBytes, 1, true);
     for (const w of this.waiting.splice(0)) {
       this.record(w.topic, w.bytes, 1, w.retain);
       w.resolve();

@@ -5,7 +5,9 @@
  */
 import {
   MAX_MEDIA_CHUNK_BYTES,
+  TOPIC_SPECS,
   createTopics,
+  encodePayload,
   errorMessage,
   isSha256,
   isoOf,
@@ -23,6 +25,8 @@ import {
   type LinkEvents,
   type LinkHandler,
   type LinkStats,
+  type OutboundKind,
+  type PublishOptions,
 } from "../../ports/link.js";
 
 export interface LinkIdentity {
@@ -35,6 +39,11 @@ export interface LinkIdentity {
   /** Epoch ms the agent process started (birth `startedAt`). */
   startedAt: number;
   bootId: string;
+}
+
+/** ARCHITECTURE §3 default: QoS 1 kinds wait for the connection, QoS 0 kinds (stale by then) are refused. */
+export function queuesWhenOffline(kind: OutboundKind, opts: PublishOptions): boolean {
+  return (opts.whenOffline ?? (TOPIC_SPECS[kind].qos === 1 ? "queue" : "reject")) === "queue";
 }
 
 type AnyHandler = (event: never) => void | Promise<void>;
@@ -73,6 +82,10 @@ export class LinkEmitter {
 export class LinkCore {
   readonly topics: Topics;
   readonly emitter: LinkEmitter;
+  /** The retained status topic and its two payloads, encoded once: they do not change during a boot. */
+  readonly statusTopic: string;
+  readonly birthBytes: Buffer;
+  readonly willBytes: Buffer;
   private readonly wanted = new Set<string>();
   private readonly invalid: LinkStats["invalid"] = { ack: 0, plan: 0, cmd: 0, timeRes: 0, media: 0, unknown: 0 };
   private unwantedChunks = 0;
@@ -83,17 +96,14 @@ export class LinkCore {
   ) {
     this.topics = createTopics(id.prefix);
     // Validates the device id too: createTopics' builders throw on an id that is not [A-Za-z0-9_-]{1,64}.
-    this.topics.status(id.deviceId);
+    this.statusTopic = this.topics.status(id.deviceId);
+    // Fail at construction, not at the first connect, on a birth the schema would refuse.
+    const { bootId, agentVersion, profile, startedAt } = id;
+    const birth: StatusBirth = { online: true, bootId, agentVersion, profile, startedAt: isoOf(startedAt) };
+    const will: StatusWill = { online: false, bootId };
+    this.birthBytes = encodePayload("status", birth);
+    this.willBytes = encodePayload("status", will);
     this.emitter = new LinkEmitter(log);
-  }
-
-  birth(): StatusBirth {
-    const { bootId, agentVersion, profile, startedAt } = this.id;
-    return { online: true, bootId, agentVersion, profile, startedAt: isoOf(startedAt) };
-  }
-
-  will(): StatusWill {
-    return { online: false, bootId: this.id.bootId };
   }
 
   /** Every filter the device needs now: its own cloud→dev topics, plus one per wanted media file. */

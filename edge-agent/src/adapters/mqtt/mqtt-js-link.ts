@@ -35,7 +35,7 @@ import {
   type PublishOptions,
 } from "../../ports/link.js";
 import { backoffDelay } from "./backoff.js";
-import { LinkCore } from "./link-core.js";
+import { LinkCore, queuesWhenOffline } from "./link-core.js";
 
 export interface ReconnectOptions {
   /** Cap of the first reconnect delay (default 1000). */
@@ -107,19 +107,8 @@ export class MqttJsLink implements Link {
     this.clock = deps.clock;
     this.rc = { minMs: 1000, maxMs: 60_000, stableMs: 30_000, ...deps.reconnect };
     this.random = deps.random ?? Math.random;
-    this.core = new LinkCore(
-      {
-        deviceId: deps.deviceId,
-        ...(deps.prefix !== undefined ? { prefix: deps.prefix } : {}),
-        agentVersion: deps.agentVersion,
-        profile: deps.profile,
-        startedAt: deps.startedAt ?? deps.clock.now(),
-        bootId: this.bootId,
-      },
-      deps.log,
-    );
-    // Fail at construction, not at the first connect, on a birth the schema would refuse.
-    encodePayload("status", this.core.birth());
+    const { deviceId, prefix, agentVersion, profile } = deps;
+    this.core = new LinkCore({ deviceId, prefix, agentVersion, profile, startedAt: deps.startedAt ?? deps.clock.now(), bootId: this.bootId }, deps.log);
   }
 
   get online(): boolean {
@@ -152,8 +141,7 @@ export class MqttJsLink implements Link {
     const wasOnline = this.isOnline;
     this.isOnline = false;
     if (client?.connected) {
-      const will = encodePayload("status", this.core.will());
-      await this.withTimeout(this.send(client, this.core.topics.status(this.deviceId), will, 1, true), "will");
+      await this.withTimeout(this.send(client, this.core.statusTopic, this.core.willBytes, 1, true), "will");
       // A DISCONNECT makes the broker discard the will: we just published its payload ourselves.
       await this.withTimeout(client.endAsync(false), "disconnect");
     }
@@ -172,8 +160,7 @@ export class MqttJsLink implements Link {
     const spec = TOPIC_SPECS[kind];
     const client = this.client;
     if (this.stopped) throw new LinkError("link_stopped", `cannot publish ${kind}: link stopped`);
-    const whenOffline = opts.whenOffline ?? (spec.qos === 1 ? "queue" : "reject");
-    if (!client || (!client.connected && whenOffline === "reject")) {
+    if (!client || (!client.connected && !queuesWhenOffline(kind, opts))) {
       throw new LinkError("offline", `cannot publish ${kind}: not connected`, { kind });
     }
     if (spec.qos === 1 && this.pending.size >= (this.deps.maxPending ?? 1000)) {
@@ -226,8 +213,8 @@ export class MqttJsLink implements Link {
       incomingStore: this.inStore,
       outgoingStore: this.outStore,
       will: {
-        topic: this.core.topics.status(this.deviceId),
-        payload: encodePayload("status", this.core.will()),
+        topic: this.core.statusTopic,
+        payload: this.core.willBytes,
         qos: 1,
         retain: true,
       },
@@ -248,8 +235,7 @@ export class MqttJsLink implements Link {
     }
     await this.subscribe(client, this.core.filters());
     if (gen !== this.generation || !client.connected || this.stopped) return;
-    const birth = encodePayload("status", this.core.birth());
-    this.send(client, this.core.topics.status(this.deviceId), birth, 1, true).catch((err: unknown) =>
+    this.send(client, this.core.statusTopic, this.core.birthBytes, 1, true).catch((err: unknown) =>
       this.log.warn({ err: errorMessage(err) }, "birth not acknowledged"),
     );
     this.isOnline = true;
