@@ -4,7 +4,7 @@
  * never makes duplicates: areas by parent and name, users by username, bulletins by title, the daily
  * broadcast by bulletin and cron.
  */
-import { AreaList, BulletinCreated, BulletinList, UserList, UserView, type Area } from "@loa/shared";
+import { Area, AreaList, BulletinCreated, BulletinList, UserList, UserView } from "@loa/shared";
 import { ANY, CloudApiError, type RestClient } from "../fleet/rest-client.js";
 import { demoPassword, type DemoFile, type DemoLogin } from "./demo-file.js";
 import { toneWav } from "./tone-wav.js";
@@ -49,7 +49,7 @@ export interface SeedResult {
 async function findOrCreateArea(api: RestClient, all: Area[], parentId: string, kind: Area["kind"], name: string, created: { areas: number }): Promise<string> {
   const found = all.find((a) => a.parentId === parentId && a.kind === kind && a.name.normalize("NFC") === name.normalize("NFC"));
   if (found) return found.id;
-  const area = (await api.post("/api/v1/areas", { json: { name, parentId, kind } }, ANY)) as { id: string };
+  const area = await api.post("/api/v1/areas", { json: { name, parentId, kind } }, Area);
   created.areas++;
   return area.id;
 }

@@ -2,24 +2,8 @@
  * What the demo waits for, seen from the cloud's REST API (the loop a newcomer should see, ARCHITECTURE §9):
  * every simulated receiver online, then the scheduled broadcast finished on every one of them.
  */
-import { DeviceList, type PlayStatus } from "@loa/shared";
-import type { RestClient, Schema } from "../fleet/rest-client.js";
-
-interface PlayRow {
-  playId: string;
-  deviceId: string;
-  status: PlayStatus | string;
-}
-
-/** `{items: [...]}` of plays, reading only the fields the demo needs (the list may carry more). */
-const PlayRows: Schema<{ items: PlayRow[] }> = {
-  safeParse(value: unknown) {
-    const items = (value as { items?: unknown } | null)?.items;
-    if (!Array.isArray(items)) return { success: false, error: { issues: [{ path: ["items"], message: "expected a list" }] } };
-    const rows = items.filter((p): p is PlayRow => typeof p === "object" && p !== null && typeof (p as PlayRow).deviceId === "string" && typeof (p as PlayRow).status === "string");
-    return { success: true, data: { items: rows } };
-  },
-};
+import { DeviceList, PlayList, type PlayView } from "@loa/shared";
+import type { RestClient } from "../fleet/rest-client.js";
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -66,8 +50,8 @@ export function waitConfirmed(api: RestClient, broadcastId: string, deviceIds: r
   return pollCount(count, ids.size, o);
 }
 
-export async function playsOf(api: RestClient, broadcastId: string): Promise<PlayRow[]> {
-  return (await api.get(`/api/v1/plays?broadcastId=${encodeURIComponent(broadcastId)}&limit=1000`, PlayRows)).items;
+async function playsOf(api: RestClient, broadcastId: string): Promise<PlayView[]> {
+  return (await api.get(`/api/v1/plays?broadcastId=${encodeURIComponent(broadcastId)}&limit=1000`, PlayList)).items;
 }
 
 /** Spread of the real start times (ms), from the fleet's own record of when each sink started. */
