@@ -7,7 +7,7 @@ import { LoaError } from "@loa/shared";
 import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { AmpSimState } from "../core/amp-engine.js";
-import { SIM_FAULT_NAMES, type SimFaultName } from "../core/faults.js";
+import { SIM_FAULT_NAMES, isSimFaultName, type SimFaultName } from "../core/faults.js";
 import { CREDENTIALS_REFUSED } from "./mqtt-frames.js";
 import type { PlayLog, PlayRecord } from "./play-log.js";
 import type { FleetReceiver, ReceiverStatus } from "./receiver.js";
@@ -180,11 +180,11 @@ export class Fleet {
   }
 
   fault(target: Target, name: string, on: boolean): ReceiverView[] {
-    if (!(SIM_FAULT_NAMES as readonly string[]).includes(name)) {
+    if (!isSimFaultName(name)) {
       throw new FleetControlError("control_invalid", `unknown fault "${name}"; known: ${SIM_FAULT_NAMES.join(", ")}`);
     }
     return this.select(target).map((r) => {
-      r.setFault(name as SimFaultName, on);
+      r.setFault(name, on);
       return this.view(r);
     });
   }
