@@ -11,7 +11,7 @@ import type { ApiTokenService } from "../core/auth/api-tokens.js";
 import { authorize, inScope, requirePermission, type Action } from "../core/auth/permissions.js";
 import type { LoginRateLimiter } from "../core/auth/rate-limit.js";
 import type { SessionStore } from "../core/auth/sessions.js";
-import { UnauthenticatedError } from "../core/errors.js";
+import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import type { DeviceCommands } from "../ports/device-commands.js";
 import type { DeviceLive } from "../ports/devices-live.js";
 import type { Catalog, Journal } from "../ports/store.js";
@@ -51,6 +51,13 @@ export interface Call<B, Q> {
   authorize(action: Action, resourceAreaId: string, what?: string): void;
   requirePermission(action: Action): void;
   inScope(areaId: string): boolean;
+  /** `records`' `id` after the gate: 404 when unknown, then as `authorize` (404 read / 403 write outside scope). */
+  visible<T extends { id: string; areaId: string }>(records: readonly T[], id: string, action: Action, noun: string): T;
+  /**
+   * The areas a list shows: the caller's subtree, narrowed to `areaId`'s when given (404 when that area is
+   * unknown or outside the caller's subtree).
+   */
+  listScope(action: Action, areaId: string | undefined): Set<string>;
   /** Write the audit entry for a change made by this caller. */
   audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void>;
   nowIso(): string;
@@ -93,6 +100,21 @@ class RouteCall<B, Q> implements Call<B, Q> {
 
   inScope(areaId: string): boolean {
     return inScope(this.areas(), this.actor.user, areaId);
+  }
+
+  visible<T extends { id: string; areaId: string }>(records: readonly T[], id: string, action: Action, noun: string): T {
+    const record = records.find((r) => r.id === id);
+    if (!record) throw new NotFoundError(`${noun} ${id}`);
+    this.authorize(action, record.areaId, `${noun} ${id}`);
+    return record;
+  }
+
+  listScope(action: Action, areaId: string | undefined): Set<string> {
+    if (areaId !== undefined) {
+      if (!this.areas().get(areaId)) throw new NotFoundError(`area ${areaId}`);
+      this.authorize(action, areaId, `area ${areaId}`);
+    }
+    return this.areas().subtreeIds(areaId ?? this.actor.user.areaId);
   }
 
   async audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void> {

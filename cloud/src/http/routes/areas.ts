@@ -12,11 +12,11 @@ function sameName(a: string, b: string): boolean {
   return a.trim().localeCompare(b.trim(), "vi", { sensitivity: "base" }) === 0;
 }
 
-/** The area, after the read gate: 404 when unknown or outside the caller's subtree. */
-function visibleArea(call: Call<unknown, unknown>, id: string): Area {
+/** The area after the gate: 404 when unknown, then as `authorize` (404 read / 403 write outside scope). */
+function visibleArea(call: Call<unknown, unknown>, id: string, action: "areas.read" | "areas.write"): Area {
   const area = call.areas().get(id);
   if (!area) throw new NotFoundError(`area ${id}`);
-  call.authorize("areas.read", area.id, `area ${id}`);
+  call.authorize(action, area.id, `area ${id}`);
   return area;
 }
 
@@ -94,7 +94,7 @@ export function registerAreaRoutes(api: ApiRouter, ctx: RouteContext): void {
     summary: "One area",
     tag: TAG,
     responses: { 200: { description: "the area", schema: Area }, ...AUTH_ERRORS, 404: PROBLEM("unknown or outside your area") },
-    handler: (call) => ({ status: 200, body: visibleArea(call, call.param("id")) }),
+    handler: (call) => ({ status: 200, body: visibleArea(call, call.param("id"), "areas.read") }),
   });
 
   api.add({
@@ -112,8 +112,7 @@ export function registerAreaRoutes(api: ApiRouter, ctx: RouteContext): void {
     },
     handler: async (call) => {
       const id = call.param("id");
-      if (!call.areas().get(id)) throw new NotFoundError(`area ${id}`);
-      call.authorize("areas.write", id, `area ${id}`);
+      visibleArea(call, id, "areas.write");
       const b = call.body;
       const updated = await ctx.catalog.update((draft) => {
         const area = draft.areas.find((a) => a.id === id);
@@ -144,9 +143,7 @@ export function registerAreaRoutes(api: ApiRouter, ctx: RouteContext): void {
     },
     handler: async (call) => {
       const id = call.param("id");
-      const area = call.areas().get(id);
-      if (!area) throw new NotFoundError(`area ${id}`);
-      call.authorize("areas.write", id, `area ${id}`);
+      const area = visibleArea(call, id, "areas.write");
       await ctx.catalog.update((draft) => {
         const uses = usesOf(draft, id);
         if (uses.length > 0) {

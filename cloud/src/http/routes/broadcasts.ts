@@ -44,10 +44,7 @@ export function broadcastRoutes(d: DeliveryApi): RouteModule {
 
 /** The broadcast after the read gate: 404 when unknown or outside the caller's subtree. */
 function visible(call: AnyCall, ctx: RouteContext, id: string): Broadcast {
-  const b = ctx.catalog.data().broadcasts.find((x) => x.id === id);
-  if (!b) throw new NotFoundError(`broadcast ${id}`);
-  call.authorize("broadcasts.read", b.areaId, `broadcast ${id}`);
-  return b;
+  return call.visible(ctx.catalog.data().broadcasts, id, "broadcasts.read", "broadcast");
 }
 
 function detailOf(call: AnyCall, ctx: RouteContext, d: DeliveryApi, b: Broadcast): BroadcastDetail {
@@ -73,11 +70,7 @@ function registerList(api: ApiRouter, ctx: RouteContext, d: DeliveryApi): void {
     handler: (call) => {
       call.requirePermission("broadcasts.read");
       const { areaId, status } = call.query;
-      if (areaId !== undefined) {
-        if (!call.areas().get(areaId)) throw new NotFoundError(`area ${areaId}`);
-        call.authorize("broadcasts.read", areaId, `area ${areaId}`);
-      }
-      const within = call.areas().subtreeIds(areaId ?? call.actor.user.areaId);
+      const within = call.listScope("broadcasts.read", areaId);
       const data = ctx.catalog.data();
       const now = ctx.clock.now();
       const items = data.broadcasts

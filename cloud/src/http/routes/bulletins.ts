@@ -21,7 +21,6 @@ import {
   type Bulletin,
   type User,
 } from "@loa/shared";
-import { NotFoundError } from "../../core/errors.js";
 import { mediaError } from "../../media/errors.js";
 import { mimeTypeOf } from "../../media/options.js";
 import type { MediaPipeline, MediaResult } from "../../media/pipeline.js";
@@ -84,10 +83,7 @@ function usersOf(ctx: RouteContext): Map<string, User> {
 
 /** The bulletin after the read gate: 404 when unknown or outside the caller's subtree. */
 function visibleBulletin(call: AnyCall, ctx: RouteContext, id: string): Bulletin {
-  const bulletin = ctx.catalog.data().bulletins.find((b) => b.id === id);
-  if (!bulletin) throw new NotFoundError(`bulletin ${id}`);
-  call.authorize("bulletins.read", bulletin.areaId, `bulletin ${id}`);
-  return bulletin;
+  return call.visible(ctx.catalog.data().bulletins, id, "bulletins.read", "bulletin");
 }
 
 /** The area a new bulletin belongs to: the caller's own by default; must exist and lie in the subtree. */
@@ -111,11 +107,7 @@ function registerReads(api: ApiRouter, { ctx }: Env): void {
     handler: (call) => {
       call.requirePermission("bulletins.read");
       const { areaId, source } = call.query;
-      if (areaId !== undefined) {
-        if (!call.areas().get(areaId)) throw new NotFoundError(`area ${areaId}`);
-        call.authorize("bulletins.read", areaId, `area ${areaId}`);
-      }
-      const within = call.areas().subtreeIds(areaId ?? call.actor.user.areaId);
+      const within = call.listScope("bulletins.read", areaId);
       const users = usersOf(ctx);
       const items = ctx.catalog
         .data()

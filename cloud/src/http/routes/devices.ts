@@ -27,10 +27,7 @@ const TAG = "devices";
 
 /** The device after the read gate: 404 when unknown or outside the caller's subtree. */
 export function visibleDevice(call: Call<unknown, unknown>, ctx: RouteContext, id: string, action: "devices.read" | "devices.write" | "devices.command"): Device {
-  const device = ctx.catalog.data().devices.find((d) => d.id === id);
-  if (!device) throw new NotFoundError(`device ${id}`);
-  call.authorize(action, device.areaId, `device ${id}`);
-  return device;
+  return call.visible(ctx.catalog.data().devices, id, action, "device");
 }
 
 function edgeConfigOf(call: Call<unknown, unknown>, ctx: RouteContext, device: Device, token: string): EdgeConfigDoc {
@@ -77,11 +74,7 @@ function registerReads(api: ApiRouter, ctx: RouteContext): void {
     handler: (call) => {
       call.requirePermission("devices.read");
       const { areaId, state } = call.query;
-      if (areaId !== undefined) {
-        if (!call.areas().get(areaId)) throw new NotFoundError(`area ${areaId}`);
-        call.authorize("devices.read", areaId, `area ${areaId}`);
-      }
-      const within = call.areas().subtreeIds(areaId ?? call.actor.user.areaId);
+      const within = call.listScope("devices.read", areaId);
       const items = ctx.catalog
         .data()
         .devices.filter((d) => within.has(d.areaId))

@@ -4,25 +4,11 @@
  * opaque cursor. Every role with `plays.read` (all of them) reads inside its subtree.
  */
 import { PlayList, PlayListQuery } from "@loa/shared";
-import { NotFoundError } from "../../core/errors.js";
 import type { DeliveryApi } from "../../delivery/api.js";
 import { viewOf } from "../../delivery/play-index.js";
 import { boundOf, pageOf, selectPlays, type PlayFilter } from "../../delivery/play-query.js";
-import type { Call } from "../api-router.js";
 import type { RouteModule } from "../app.js";
 import { AUTH_ERRORS, PROBLEM } from "./docs.js";
-
-/**
- * The areas whose plays the caller may see, narrowed to `areaId`'s subtree when given (404 when that area
- * is unknown or outside the caller's subtree). Shared with the CSV report.
- */
-export function visibleAreas(call: Call<unknown, unknown>, areaId: string | undefined): Set<string> {
-  if (areaId !== undefined) {
-    if (!call.areas().get(areaId)) throw new NotFoundError(`area ${areaId}`);
-    call.authorize("plays.read", areaId, `area ${areaId}`);
-  }
-  return call.areas().subtreeIds(areaId ?? call.actor.user.areaId);
-}
 
 export function playRoutes(d: DeliveryApi): RouteModule {
   return (api) => {
@@ -36,7 +22,7 @@ export function playRoutes(d: DeliveryApi): RouteModule {
       handler: (call) => {
         call.requirePermission("plays.read");
         const q = call.query;
-        const filter: PlayFilter = { areaIds: visibleAreas(call, q.areaId) };
+        const filter: PlayFilter = { areaIds: call.listScope("plays.read", q.areaId) };
         if (q.broadcastId !== undefined) filter.broadcastId = q.broadcastId;
         if (q.deviceId !== undefined) filter.deviceId = q.deviceId;
         if (q.status !== undefined) filter.status = q.status;

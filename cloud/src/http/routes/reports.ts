@@ -10,7 +10,6 @@ import { playsCsv, type CsvLookups } from "../../delivery/plays-csv.js";
 import type { RouteContext } from "../api-router.js";
 import type { RouteModule } from "../app.js";
 import { AUTH_ERRORS, PROBLEM } from "./docs.js";
-import { visibleAreas } from "./plays.js";
 
 export function reportRoutes(d: DeliveryApi): RouteModule {
   return (api, ctx) => {
@@ -24,7 +23,7 @@ export function reportRoutes(d: DeliveryApi): RouteModule {
       handler: (call) => {
         call.requirePermission("plays.read");
         const q = call.query;
-        const filter: PlayFilter = { areaIds: visibleAreas(call, q.areaId) };
+        const filter: PlayFilter = { areaIds: call.listScope("plays.read", q.areaId) };
         if (q.broadcastId !== undefined) filter.broadcastId = q.broadcastId;
         if (q.from !== undefined) filter.fromMs = boundOf(q.from, d.tz, "from");
         if (q.to !== undefined) filter.toMs = boundOf(q.to, d.tz, "to");

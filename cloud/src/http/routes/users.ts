@@ -14,12 +14,6 @@ import { userView } from "./views.js";
 
 const TAG = "users";
 
-function findUser(ctx: RouteContext, id: string): User {
-  const user = ctx.catalog.data().users.find((u) => u.id === id);
-  if (!user) throw new NotFoundError(`user ${id}`);
-  return user;
-}
-
 function checkGrant(call: Call<unknown, unknown>, role: Role): void {
   if (ROLE_RANK[role] > ROLE_RANK[call.actor.user.role]) {
     throw new ForbiddenError(`a ${call.actor.user.role} cannot grant the ${role} role`);
@@ -63,12 +57,7 @@ function registerReads(api: ApiRouter, ctx: RouteContext): void {
     summary: "One user (admin)",
     tag: TAG,
     responses: { 200: { description: "the user", schema: UserView }, ...AUTH_ERRORS, 404: PROBLEM("unknown or outside your area") },
-    handler: (call) => {
-      const id = call.param("id");
-      const user = findUser(ctx, id);
-      call.authorize("users.read", user.areaId, `user ${id}`);
-      return { status: 200, body: userView(user) };
-    },
+    handler: (call) => ({ status: 200, body: userView(call.visible(ctx.catalog.data().users, call.param("id"), "users.read", "user")) }),
   });
 }
 
@@ -127,8 +116,7 @@ function registerChanges(api: ApiRouter, ctx: RouteContext): void {
     },
     handler: async (call) => {
       const id = call.param("id");
-      const target = findUser(ctx, id);
-      call.authorize("users.write", target.areaId, `user ${id}`);
+      const target = call.visible(ctx.catalog.data().users, id, "users.write", "user");
       const b = call.body;
       if (b.areaId !== undefined) checkTargetArea(call, b.areaId);
       if (b.role !== undefined) checkGrant(call, b.role);
@@ -160,8 +148,7 @@ function registerChanges(api: ApiRouter, ctx: RouteContext): void {
     responses: { 204: { description: "deleted" }, ...AUTH_ERRORS, 404: PROBLEM("unknown user"), 409: PROBLEM("deleting yourself") },
     handler: async (call) => {
       const id = call.param("id");
-      const target = findUser(ctx, id);
-      call.authorize("users.write", target.areaId, `user ${id}`);
+      const target = call.visible(ctx.catalog.data().users, id, "users.write", "user");
       if (target.id === call.actor.user.id) throw new ConflictError("you cannot delete your own account: ask another admin");
       await ctx.catalog.update((draft) => {
         draft.users = draft.users.filter((u) => u.id !== id);
