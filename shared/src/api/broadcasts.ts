@@ -4,7 +4,7 @@
  * play summary and conflicts, and the status change (pause, resume, cancel).
  */
 import { z } from "zod";
-import { Broadcast, BroadcastStatus, Id, IsoTime, PlayStatus, Priority, Volume } from "../model.js";
+import { Broadcast, BroadcastStatus, Id, IsoTime, PlayStatus, Priority, Targets, Volume } from "../model.js";
 import { listOf } from "./common.js";
 import { PlayView } from "./plays.js";
 
@@ -30,13 +30,10 @@ export const WhenInput = z.union([
 ]);
 export type WhenInput = z.infer<typeof WhenInput>;
 
-export const BroadcastTargetsInput = z
-  .object({
-    areaIds: z.array(Id).max(500).default([]),
-    deviceIds: z.array(Id).max(5000).default([]),
-  })
-  .strict()
-  .refine((t) => t.areaIds.length + t.deviceIds.length > 0, { message: "targets: name at least one area or device" });
+/** The stored `Targets` shape, closed to unknown keys and never empty. */
+export const BroadcastTargetsInput = Targets.strict().refine((t) => t.areaIds.length + t.deviceIds.length > 0, {
+  message: "targets: name at least one area or device",
+});
 
 export const BroadcastCreateBody = z
   .object({
