@@ -1,6 +1,7 @@
 /** REST bodies and views for receivers and their remote commands (ARCHITECTURE §2, §3 cmd, §7). */
 import { z } from "zod";
 import { Device, Id, Priority, Volume } from "../model.js";
+import { AmpPowerArgs, RebootArgs, SetVolumeArgs, StopArgs, SyncTimeArgs, TestToneArgs } from "../protocol/cmd.js";
 import { listOf } from "./common.js";
 
 export const DeviceState = z.enum(["online", "offline", "fault"]);
@@ -93,24 +94,13 @@ export const DeviceCommandBody = z.discriminatedUnion("type", [
         .strict(),
     })
     .strict(),
-  z.object({ type: z.literal("stop"), args: z.object({}).strict().default({}) }).strict(),
-  z.object({ type: z.literal("set_volume"), args: z.object({ volume: Volume }).strict() }).strict(),
-  z.object({ type: z.literal("amp_power"), args: z.object({ on: z.boolean() }).strict() }).strict(),
-  z
-    .object({
-      type: z.literal("test_tone"),
-      args: z
-        .object({
-          freqHz: z.number().int().min(20).max(20_000).optional(),
-          durationMs: z.number().int().min(100).max(60_000).optional(),
-          volume: Volume.optional(),
-        })
-        .strict()
-        .default({}),
-    })
-    .strict(),
-  z.object({ type: z.literal("sync_time"), args: z.object({}).strict().default({}) }).strict(),
-  z.object({ type: z.literal("reboot"), args: z.object({}).strict().default({}) }).strict(),
+  // The other commands take the MQTT cmd's own args (shared/protocol), so both accept the same bounds.
+  z.object({ type: z.literal("stop"), args: StopArgs.strict().default({}) }).strict(),
+  z.object({ type: z.literal("set_volume"), args: SetVolumeArgs.strict() }).strict(),
+  z.object({ type: z.literal("amp_power"), args: AmpPowerArgs.strict() }).strict(),
+  z.object({ type: z.literal("test_tone"), args: TestToneArgs.strict().default({}) }).strict(),
+  z.object({ type: z.literal("sync_time"), args: SyncTimeArgs.strict().default({}) }).strict(),
+  z.object({ type: z.literal("reboot"), args: RebootArgs.strict().default({}) }).strict(),
 ]);
 export type DeviceCommandBody = z.infer<typeof DeviceCommandBody>;
 export type DeviceCommandType = DeviceCommandBody["type"];
