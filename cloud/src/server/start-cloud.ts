@@ -212,15 +212,9 @@ function newMetrics(p: MetricParts): CloudMetrics {
   return metrics;
 }
 
-/** The delivery's count of plans published, under the names it may use for it. */
+/** delivery's `plansPublished` (DeliveryStats); undefined from a factory that does not report it. */
 function plansPublishedOf(stats: Record<string, unknown>): number | undefined {
-  for (const k of ["plansPublished", "plans_published", "published"]) {
-    const v = stats[k];
-    if (typeof v === "number") return v;
-  }
-  const plans = stats.plans;
-  if (plans && typeof plans === "object" && "published" in plans && typeof plans.published === "number") return plans.published;
-  return undefined;
+  return typeof stats.plansPublished === "number" ? stats.plansPublished : undefined;
 }
 
 /** Provisioned devices only: presence may still hold one just deleted. */
