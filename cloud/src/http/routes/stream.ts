@@ -77,8 +77,16 @@ function areaOf(catalog: Pick<Catalog, "data">, e: LiveEvent): string | undefine
   return undefined;
 }
 
-function frame(e: Pick<LiveEvent, "id" | "type" | "data">): string {
-  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
+/** The feed hands every client the same event object: its frame is built once, not once per client. */
+const frames = new WeakMap<LiveEvent, string>();
+
+function frame(e: LiveEvent): string {
+  let text = frames.get(e);
+  if (text === undefined) {
+    text = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
+    frames.set(e, text);
+  }
+  return text;
 }
 
 class StreamClient {
