@@ -5,7 +5,7 @@
  * broadcast by bulletin and cron.
  */
 import { Area, AreaList, BulletinCreated, BulletinList, UserList, UserView } from "@loa/shared";
-import { ANY, CloudApiError, type RestClient } from "../fleet/rest-client.js";
+import { CloudApiError, type RestClient } from "../fleet/rest-client.js";
 import { demoPassword, type DemoFile, type DemoLogin } from "./demo-file.js";
 import { toneWav } from "./tone-wav.js";
 
@@ -59,7 +59,7 @@ export async function seedAreas(api: RestClient, created: { areas: number }): Pr
   const all = (await api.get("/api/v1/areas", AreaList)).items;
   const root = all.find((a) => a.parentId === null && a.kind === "province");
   if (!root) throw new Error("the cloud has no province at its root (the first start should have made one)");
-  if (root.name === "Tỉnh") await api.request("PATCH", `/api/v1/areas/${root.id}`, { json: { name: DEMO_TREE.province } }, ANY);
+  if (root.name === "Tỉnh") await api.request("PATCH", `/api/v1/areas/${root.id}`, { json: { name: DEMO_TREE.province } }, Area);
   const districtId = await findOrCreateArea(api, all, root.id, "district", DEMO_TREE.district, created);
   const communeIds: string[] = [];
   const villageIds: string[] = [];
