@@ -82,8 +82,3 @@ export interface Amplifier {
   /** Warm-up time of this model, from its profile. */
   readonly warmupMs: number;
 }
-
-export interface AmpEvents {
-  amp_fault: { code: AmpFaultCode; detail: string };
-  amp_recovered: { code: AmpFaultCode };
-}

@@ -9,8 +9,6 @@ import { LoaError } from "@loa/shared";
 export const PCM_SAMPLE_RATE = 48_000;
 export const PCM_CHANNELS = 1;
 export const PCM_BYTES_PER_SAMPLE = 2;
-/** 96 bytes of PCM per millisecond. */
-export const PCM_BYTES_PER_MS = (PCM_SAMPLE_RATE * PCM_CHANNELS * PCM_BYTES_PER_SAMPLE) / 1000;
 
 /** Milliseconds of audio in `bytes` of PCM (whole samples only). */
 export function pcmMs(bytes: number): number {

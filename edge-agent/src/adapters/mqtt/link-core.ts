@@ -126,10 +126,6 @@ export class LinkCore {
     return this.topics.mediaFilter(sha256);
   }
 
-  isWanted(sha256: string): boolean {
-    return this.wanted.has(sha256);
-  }
-
   stats(): Omit<LinkStats, "connects" | "pending"> {
     return { invalid: { ...this.invalid }, unwantedChunks: this.unwantedChunks };
   }
