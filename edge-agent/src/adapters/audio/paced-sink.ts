@@ -16,7 +16,7 @@ import {
   type SinkPlayResult,
   type SinkRecord,
 } from "../../ports/audio.js";
-import { FrameReader, sleepUnless } from "./pcm-io.js";
+import { FrameReader, PlayHistory, sleepUnless } from "./pcm-io.js";
 
 /** Where a paced sink writes one play's PCM. */
 export interface PcmOutput {
@@ -46,15 +46,14 @@ export abstract class PacedSink implements AudioSink {
   protected readonly clock: Clock;
   private readonly frameBytes: number;
   private readonly leadMs: number;
-  private readonly keep: number;
-  private readonly history: SinkRecord[] = [];
+  private readonly history: PlayHistory;
   private readonly prepared = new Map<string, Promise<PcmOutput>>();
 
   constructor(deps: PacedSinkDeps) {
     this.clock = deps.clock;
     this.frameBytes = Math.max(2, pcmBytes(deps.frameMs ?? 20));
     this.leadMs = deps.leadMs ?? 0;
-    this.keep = deps.keepRecords ?? 1_000;
+    this.history = new PlayHistory(deps.keepRecords);
   }
 
   /** Open the output for one play. Rejections become SinkError("sink_failed"). */
@@ -62,7 +61,7 @@ export abstract class PacedSink implements AudioSink {
 
   /** The last plays, oldest first. */
   records(): readonly SinkRecord[] {
-    return this.history;
+    return this.history.records;
   }
 
   prepare(opts: SinkPlayOptions): { cancel(): void } {
@@ -110,7 +109,7 @@ export abstract class PacedSink implements AudioSink {
       const elapsed = this.clock.now() - start;
       const playedMs = Math.round(signal.aborted ? Math.min(pcmMs(bytes), elapsed) : pcmMs(bytes));
       await out.close({ playedMs, stopped: signal.aborted });
-      this.remember({ playId: opts.playId, startedAt: start, playedMs, stopped: signal.aborted });
+      this.history.add({ playId: opts.playId, startedAt: start, playedMs, stopped: signal.aborted });
       return { playedMs };
     } catch (err) {
       await out.abort();
@@ -154,8 +153,4 @@ export abstract class PacedSink implements AudioSink {
     return { start, bytes };
   }
 
-  private remember(rec: SinkRecord): void {
-    this.history.push(rec);
-    if (this.history.length > this.keep) this.history.splice(0, this.history.length - this.keep);
-  }
 }

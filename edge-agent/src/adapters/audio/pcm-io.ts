@@ -1,7 +1,7 @@
-/** Small stream and timing helpers shared by the sinks. */
+/** Small stream, timing and record helpers shared by the sinks. */
 import type { Readable } from "node:stream";
 import type { Clock } from "@loa/shared";
-import { PCM_BYTES_PER_SAMPLE } from "../../ports/audio.js";
+import { PCM_BYTES_PER_SAMPLE, type SinkRecord } from "../../ports/audio.js";
 
 /** Sleep on `clock`, cut short (resolving) when `signal` aborts. */
 export function sleepUnless(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
@@ -23,7 +23,7 @@ export function sleepUnless(clock: Clock, ms: number, signal: AbortSignal): Prom
  * Next chunk of `pcm` (paused mode), or null at its end, on error (the decoder reports decode errors itself),
  * or when `signal` aborts. Uses read() so an already-buffered chunk is returned without waiting for an event.
  */
-export function readChunk(pcm: Readable, signal: AbortSignal): Promise<Buffer | null> {
+function readChunk(pcm: Readable, signal: AbortSignal): Promise<Buffer | null> {
   if (signal.aborted) return Promise.resolve(null);
   const chunk = pcm.read() as Buffer | string | null;
   if (chunk !== null) return Promise.resolve(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
@@ -71,5 +71,21 @@ export class FrameReader {
     const frame = this.pending.subarray(0, take);
     this.pending = this.pending.subarray(take);
     return frame;
+  }
+}
+
+/** The last plays a sink remembers, oldest first, at most `keep` of them. */
+export class PlayHistory {
+  private readonly list: SinkRecord[] = [];
+
+  constructor(private readonly keep = 1_000) {}
+
+  get records(): readonly SinkRecord[] {
+    return this.list;
+  }
+
+  add(rec: SinkRecord): void {
+    this.list.push(rec);
+    if (this.list.length > this.keep) this.list.splice(0, this.list.length - this.keep);
   }
 }

@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import type { Clock } from "@loa/shared";
 import { pcmMs, type AudioSink, type PlayHandle, type SinkPlayOptions, type SinkRecord } from "../../ports/audio.js";
-import { sleepUnless } from "./pcm-io.js";
+import { PlayHistory, sleepUnless } from "./pcm-io.js";
 
 export interface TimingSinkDeps {
   clock: Clock;
@@ -15,16 +15,15 @@ export interface TimingSinkDeps {
 
 export class TimingSink implements AudioSink {
   private readonly clock: Clock;
-  private readonly keep: number;
-  private readonly history: SinkRecord[] = [];
+  private readonly history: PlayHistory;
 
   constructor(deps: TimingSinkDeps) {
     this.clock = deps.clock;
-    this.keep = deps.keepRecords ?? 1_000;
+    this.history = new PlayHistory(deps.keepRecords);
   }
 
   records(): readonly SinkRecord[] {
-    return this.history;
+    return this.history.records;
   }
 
   play(pcm: Readable, opts: SinkPlayOptions): PlayHandle {
@@ -35,16 +34,12 @@ export class TimingSink implements AudioSink {
     const done = length.then(async (ms) => {
       await sleepUnless(this.clock, start + ms - this.clock.now(), ctl.signal);
       const playedMs = Math.round(Math.min(ms, this.clock.now() - start));
-      this.remember({ playId: opts.playId, startedAt: start, playedMs, stopped: ctl.signal.aborted });
+      this.history.add({ playId: opts.playId, startedAt: start, playedMs, stopped: ctl.signal.aborted });
       return { playedMs };
     });
     return { started: Promise.resolve(start), done, stop: () => ctl.abort() };
   }
 
-  private remember(rec: SinkRecord): void {
-    this.history.push(rec);
-    if (this.history.length > this.keep) this.history.splice(0, this.history.length - this.keep);
-  }
 }
 
 function drain(pcm: Readable): void {
