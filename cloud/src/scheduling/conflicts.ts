@@ -6,7 +6,7 @@
  *   4. then the broadcast created first;  5. then the earlier play, then the broadcast id (deterministic).
  */
 import { isoOf, type Priority } from "@loa/shared";
-import type { PlannedPlay } from "./plans.js";
+import { PRIORITY_RANK, type PlannedPlay } from "./plans.js";
 
 export type ConflictRule = "emergency" | "priority" | "order" | "createdAt" | "tiebreak";
 
@@ -33,8 +33,6 @@ export interface PlayConflict {
 
 type ConflictPlay = Pick<PlannedPlay, "playId" | "broadcastId" | "deviceId" | "atMs" | "durationMs" | "priority" | "order" | "createdAtMs">;
 
-const RANK: Readonly<Record<Priority, number>> = { emergency: 0, priority: 1, normal: 2 };
-
 /** Every overlapping pair, per device, sorted by device then the earlier start. */
 export function findConflicts(
   plans: ReadonlyMap<string, readonly ConflictPlay[]> | readonly ConflictPlay[],
@@ -55,8 +53,8 @@ export function findConflicts(
 
 /** Negative when `a` goes before `b`, with the rule that decided. */
 export function comparePrecedence(a: ConflictPlay, b: ConflictPlay): { cmp: number; rule: ConflictRule } {
-  const ra = RANK[a.priority];
-  const rb = RANK[b.priority];
+  const ra = PRIORITY_RANK[a.priority];
+  const rb = PRIORITY_RANK[b.priority];
   if (ra !== rb) return { cmp: ra - rb, rule: ra === 0 || rb === 0 ? "emergency" : "priority" };
   const oa = a.order ?? Infinity;
   const ob = b.order ?? Infinity;

@@ -67,7 +67,8 @@ export interface PlanBuildResult {
   truncated: string[];
 }
 
-const PRIORITY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, priority: 1, normal: 2 };
+/** Emergency first, then priority, then normal: plan order and conflict precedence (ARCHITECTURE §2). */
+export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, priority: 1, normal: 2 };
 
 /** The full planning pass; `buildPlans` is its wire view. */
 export function planPlays(input: PlanBuildInput): PlanBuildResult {
