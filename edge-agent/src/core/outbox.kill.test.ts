@@ -31,6 +31,10 @@ const noop = () => {};
 const log = { info: noop, warn: noop, error: noop, debug: noop };
 const clock = { now: () => Date.now() };
 const ob = new Outbox({ fs: new NodeDurableFs(), dir: process.argv[2], clock, log, compactBytes: 2048 });
+// stdout is a socketpair: once ~280 small lines sit unread (parent descheduled under load) its send buffer is
+// full and later writes wait inside this process, so a SIGKILL loses them. A lost "C" or "A" line only weakens
+// the check; a lost "I" line would hide a durable ack, so that one is awaited until the kernel has it.
+const say = (line) => new Promise((resolve) => process.stdout.write(line + "\\n", resolve));
 await ob.open();
 process.stdout.write("O " + ob.stats().lastSeq + "\\n");
 let i = 0;
@@ -38,12 +42,12 @@ let maxConfirmed = 0;
 for (;;) {
   const batch = Array.from({ length: 1 + (i % 7) }, () => ({ type: "play_finished", playId: "p:" + i++, playedMs: 1 }));
   await Promise.all(batch.map((e) => ob.append(e).then((s) => {
-    process.stdout.write("C " + s + "\\n"); // stdout to a pipe is synchronous on Linux
+    process.stdout.write("C " + s + "\\n");
     maxConfirmed = Math.max(maxConfirmed, s);
   })));
   if (Math.random() < 0.3 && maxConfirmed > 3) {
     const up = maxConfirmed - 3;
-    process.stdout.write("I " + up + "\\n"); // intent: the ack may be durable before "A" is printed
+    await say("I " + up); // intent: the ack may be durable before "A" is printed
     await ob.ack(up);
     process.stdout.write("A " + up + "\\n");
   }
