@@ -7,12 +7,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DeviceEvent, MediaRef, PlanPayload } from "@loa/shared";
+import type { DeviceEvent } from "@loa/shared";
 import { parseWav } from "@loa/edge-agent";
 import { readFile } from "node:fs/promises";
-import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import type { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
+import { openEdgeWorld, waitUntil, type EdgeWorld, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin, startEdge, type EdgeUnderTest } from "./fixtures/edge-harness.js";
+import { planOf as plan } from "./fixtures/edge-process.js";
 
 const DEVICE = "dev_edge_it";
 const TOKEN = "tok-edge-it";
@@ -29,36 +30,26 @@ beforeAll(async () => {
   return () => rm(mediaDir, { recursive: true, force: true });
 });
 
+let world: EdgeWorld;
 let dir = "";
 let broker: TestBroker;
 let cloud: FakeCloud;
 let edge: EdgeUnderTest | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-edge-it-"));
-  broker = await TestBroker.start({ [DEVICE]: TOKEN });
-  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
+  world = await openEdgeWorld({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-it-" });
+  ({ dir, broker, cloud } = world);
 });
 
 afterEach(async () => {
   await edge?.stop();
   edge = undefined;
-  await cloud.close();
-  await broker.close();
-  await rm(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 /** A plan time `ms` from now, on a 100 ms boundary. */
 const inMs = (ms: number): number => Math.ceil((Date.now() + ms) / 100) * 100;
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-function plan(version: number, items: { playId: string; at: number; media: MediaRef; priority?: "normal" | "emergency" }[]): PlanPayload {
-  return {
-    version,
-    serverTime: new Date().toISOString(),
-    items: items.map((i) => ({ playId: i.playId, at: iso(i.at), priority: i.priority ?? "normal", media: i.media })),
-  };
-}
 
 function started(playId: string): Extract<DeviceEvent, { type: "play_started" }> {
   const e = cloud.eventsOf(playId).find((x) => x.type === "play_started");

@@ -4,13 +4,10 @@
  * cmd/res; expired refused; reboot asks for exit 75; mute before anything at start and on a reconnect; the
  * safe stop ramps down, mutes and powers off.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CmdPayload, CmdResPayload } from "@loa/shared";
-import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import type { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
+import { openEdgeWorld, waitUntil, type EdgeWorld, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin, startEdge, type EdgeUnderTest } from "./fixtures/edge-harness.js";
 
 const DEVICE = "dev_edge_cmd";
@@ -19,24 +16,22 @@ const MUTE = 2;
 const VOLUME = 1;
 const POWER = 0;
 
+let world: EdgeWorld;
 let dir = "";
 let broker: TestBroker;
 let cloud: FakeCloud;
 let edge: EdgeUnderTest;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-edge-cmd-"));
-  broker = await TestBroker.start({ [DEVICE]: TOKEN });
-  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
+  world = await openEdgeWorld({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-cmd-" });
+  ({ dir, broker, cloud } = world);
   edge = await startEdge({ dir, url: broker.deviceUrl, deviceId: DEVICE, token: TOKEN, options: { telemetryIntervalS: 1 } });
   await waitUntil("online", () => edge.link.online);
 });
 
 afterAll(async () => {
   await edge.stop();
-  await cloud.close();
-  await broker.close();
-  await rm(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 let n = 0;

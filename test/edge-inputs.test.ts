@@ -4,19 +4,17 @@
  * topic it subscribes to: invalid JSON, wrong schema, oversized; the agent keeps running and applies the
  * next valid plan. Real aedes broker, MqttJsLink, cloud double, amp simulator.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, MAX_PAYLOAD_BYTES, type MediaRef, type PlanPayload } from "@loa/shared";
-import { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { FakeCloud, waitUntil } from "./fixtures/edge-cloud.js";
+import type { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
+import { openEdgeWorld, waitUntil, type EdgeWorld, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin, startEdge, type EdgeUnderTest } from "./fixtures/edge-harness.js";
 
 const DEVICE = "dev_edge_inputs";
 const TOKEN = "tok-edge-inputs";
 const topics = createTopics();
 
+let world: EdgeWorld;
 let dir = "";
 let broker: TestBroker;
 let cloud: FakeCloud;
@@ -24,9 +22,8 @@ let edge: EdgeUnderTest;
 let media: MediaRef;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-edge-inputs-"));
-  broker = await TestBroker.start({ [DEVICE]: TOKEN });
-  cloud = await FakeCloud.start(broker.cloudUrl, DEVICE);
+  world = await openEdgeWorld({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-inputs-" });
+  ({ dir, broker, cloud } = world);
   media = cloud.addMedia(await makeBulletin(dir, "x", 500, 1_000), 1_000);
   // Never answered: the device stays subscribed to this file's chunk topic.
   cloud.chunkHook = () => "drop";
@@ -35,9 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await edge.stop();
-  await cloud.close();
-  await broker.close();
-  await rm(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 const planOf = (version: number): PlanPayload => ({
