@@ -4,6 +4,7 @@
  * Vietnamese headers by default (`lang=en` for English), times on each area's clock, UTF-8 with a BOM.
  */
 import { DEFAULT_TZ, PlaysCsvQuery } from "@loa/shared";
+import { AreaIndex } from "../../core/areas.js";
 import type { DeliveryApi } from "../../delivery/api.js";
 import { boundOf, selectPlays, type PlayFilter } from "../../delivery/play-query.js";
 import { playsCsv, type CsvLookups } from "../../delivery/plays-csv.js";
@@ -47,15 +48,13 @@ function lookups(ctx: RouteContext, serverTz: string): CsvLookups {
   const bulletins = new Map(data.bulletins.map((b) => [b.id, b.title]));
   const broadcasts = new Map(data.broadcasts.map((b) => [b.id, b.bulletinId]));
   const devices = new Map(data.devices.map((x) => [x.id, x.name]));
-  const areas = new Map(data.areas.map((a) => [a.id, a]));
+  const areas = new AreaIndex(data.areas);
   const zones = new Map<string, string>();
   const tzOf = (areaId: string): string => {
     const known = zones.get(areaId);
     if (known) return known;
     // The area's own zone, else the nearest ancestor's, else the server's (ARCHITECTURE §2 default).
-    let tz: string | undefined;
-    for (let a = areas.get(areaId), n = 0; a && n < 16 && tz === undefined; a = a.parentId ? areas.get(a.parentId) : undefined, n++) tz = a.tz;
-    const zone = tz ?? (serverTz || DEFAULT_TZ);
+    const zone = areas.ancestry(areaId).find((a) => a.tz !== undefined)?.tz ?? (serverTz || DEFAULT_TZ);
     zones.set(areaId, zone);
     return zone;
   };
