@@ -23,8 +23,8 @@ export type SessionRecord = z.infer<typeof SessionRecord>;
 /** Parsed lists by the stored array: every catalogue update replaces the array, so this never goes stale. */
 const parsedCache = new WeakMap<object, readonly SessionRecord[]>();
 
-/** The sessions in a catalogue state (a fresh array); malformed entries (hand-edited file) are ignored. */
-export function readSessions(data: Readonly<CatalogData>): SessionRecord[] {
+/** The cached parsed list (shared: never mutate); malformed entries (hand-edited file) are ignored. */
+function parsedSessions(data: Readonly<CatalogData>): readonly SessionRecord[] {
   const raw = data.meta[SESSIONS_META_KEY];
   if (!Array.isArray(raw)) return [];
   let parsed = parsedCache.get(raw);
@@ -35,7 +35,18 @@ export function readSessions(data: Readonly<CatalogData>): SessionRecord[] {
     });
     parsedCache.set(raw, parsed);
   }
-  return parsed.map((s) => ({ ...s }));
+  return parsed;
+}
+
+/** The sessions in a catalogue state (a fresh array of copies, safe to change inside an update). */
+export function readSessions(data: Readonly<CatalogData>): SessionRecord[] {
+  return parsedSessions(data).map((s) => ({ ...s }));
+}
+
+/** A copy of the session stored under `hash`; looked up without copying the whole list (every request does this). */
+function findSession(data: Readonly<CatalogData>, hash: string): SessionRecord | undefined {
+  const found = parsedSessions(data).find((s) => s.hash === hash);
+  return found && { ...found };
 }
 
 /** Inside a catalogue update: drop every session of `userId` (password change, disable, delete). */
@@ -74,7 +85,7 @@ export class SessionStore {
     if (token.length === 0 || token.length > 200) return undefined;
     const hash = sha256Hex(token);
     const now = this.deps.clock.now();
-    const found = readSessions(this.deps.catalog.data()).find((s) => s.hash === hash);
+    const found = findSession(this.deps.catalog.data(), hash);
     if (!found || found.expiresAt <= now) return undefined;
     if (found.expiresAt - now >= this.deps.ttlMs / 2) return { ...found, extended: false };
     const expiresAt = now + this.deps.ttlMs;
@@ -86,7 +97,7 @@ export class SessionStore {
 
   async destroy(token: string): Promise<SessionRecord | undefined> {
     const hash = sha256Hex(token);
-    const found = readSessions(this.deps.catalog.data()).find((s) => s.hash === hash);
+    const found = findSession(this.deps.catalog.data(), hash);
     if (!found) return undefined;
     await this.deps.catalog.update((draft) => {
       draft.meta[SESSIONS_META_KEY] = readSessions(draft).filter((s) => s.hash !== hash);
