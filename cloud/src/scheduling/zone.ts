@@ -22,8 +22,6 @@ export interface LocalParts {
   hour: number;
   minute: number;
   second: number;
-  /** 0 = Sunday … 6 = Saturday */
-  weekday: number;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -72,11 +70,14 @@ export function localParts(tz: string, ms: number): LocalParts {
   for (const p of formatter(tz).formatToParts(new Date(ms))) {
     if (p.type !== "literal") out[p.type] = Number(p.value);
   }
-  const year = out.year ?? 1970;
-  const month = out.month ?? 1;
-  const day = out.day ?? 1;
-  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
-  return { year, month, day, hour: out.hour ?? 0, minute: out.minute ?? 0, second: out.second ?? 0, weekday };
+  return {
+    year: out.year ?? 1970,
+    month: out.month ?? 1,
+    day: out.day ?? 1,
+    hour: out.hour ?? 0,
+    minute: out.minute ?? 0,
+    second: out.second ?? 0,
+  };
 }
 
 /** Offset of `tz` from UTC at instant `ms`, in ms (+07:00 → 25_200_000). */
