@@ -2,11 +2,15 @@
  * The demo acts as the admin through an API token (ARCHITECTURE §7: `POST /api/v1/tokens` after a session
  * login), kept in demo.json and checked on every run; a refused one is replaced.
  */
-import { ApiTokenCreated, MeResponse } from "@loa/shared";
+import { ApiTokenCreated, LoaError, MeResponse } from "@loa/shared";
 import { CloudApiError, RestClient } from "../fleet/rest-client.js";
 import type { DemoFile } from "./demo-file.js";
 
-export class DemoLoginError extends Error {}
+export class DemoLoginError extends LoaError {
+  constructor(message: string) {
+    super("demo_login_refused", message);
+  }
+}
 
 async function login(baseUrl: string, username: string, password: string): Promise<string> {
   const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
