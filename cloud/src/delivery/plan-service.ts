@@ -6,17 +6,27 @@
  *
  * Replans never run side by side: a request while one runs is merged into the next run (reasons and
  * forced devices added up), and every caller's promise resolves when a run that started after its call
- * has finished, so it sees the catalogue change that made it call.
+ * has finished, so it sees the catalogue change that made it call. A run made only of device births
+ * re-sends those devices' last plans (same version) without a rebuild while the last build still holds.
  */
 import { errorMessage, type Clock, type MediaRef } from "@loa/shared";
 import type { Logger } from "pino";
-import type { Catalog } from "../ports/store.js";
+import type { Catalog, CatalogData } from "../ports/store.js";
 import { PlanVersioner, planPayload, planPlays, toPlanItems, type PlanBuildResult, type PlanUpdate, type SkippedBroadcast } from "../scheduling/index.js";
 import type { DeliveryBus } from "./bus.js";
 import type { PlayBook, Step } from "./play-book.js";
 
 /** Where the versioner's state lives in `catalog.meta`. */
 export const PLAN_VERSIONS_META = "delivery.planVersions";
+
+/**
+ * A birth re-sends the last built plan while the build is younger than this (twice the default roll) and
+ * the catalogue collections plans depend on are the ones it used: a full rebuild costs seconds per
+ * thousands of receivers, and a reconnect storm brings one birth per receiver.
+ */
+const BIRTH_REUSE_MS = 2 * 60_000;
+
+type PlanInputs = Pick<CatalogData, "devices" | "areas" | "bulletins" | "broadcasts">;
 
 export interface PlanServiceDeps {
   catalog: Pick<Catalog, "data" | "update">;
@@ -59,6 +69,8 @@ interface Pending {
   reasons: string[];
   force: Set<string>;
   reconcile: boolean;
+  /** False while every merged call was a birth (force only): the last build may serve them. */
+  rebuild: boolean;
   promise: Promise<ReplanResult>;
   resolve: (r: ReplanResult) => void;
   reject: (err: unknown) => void;
@@ -67,6 +79,8 @@ interface Pending {
 export class PlanService {
   private readonly versioner: PlanVersioner;
   private last: PlanBuildResult | undefined;
+  /** What the last build was made from, and when. */
+  private built: { inputs: PlanInputs; atMs: number } | undefined;
   private media = new Map<string, MediaRef>();
   private next: Pending | undefined;
   private busy = false;
@@ -112,6 +126,7 @@ export class PlanService {
     req.reasons.push(reason);
     for (const id of opts.force ?? []) req.force.add(id);
     req.reconcile ||= opts.reconcile ?? false;
+    req.rebuild ||= opts.force === undefined || req.reconcile;
     if (!this.busy) this.draining = this.drain();
     return req.promise;
   }
@@ -142,9 +157,12 @@ export class PlanService {
   private async run(req: Pending): Promise<ReplanResult> {
     const data = this.deps.catalog.data();
     const now = this.deps.clock.now();
-    const result = planPlays({ ...data, nowMs: now, horizonH: this.deps.horizonH, chunkSize: this.deps.chunkSize });
     this.counts.replans++;
+    const births = req.rebuild ? undefined : this.lastPlans(req.force, data, now);
+    if (births) return { ...(await this.publish(births, now)), skipped: this.last?.skipped ?? [] };
+    const result = planPlays({ ...data, nowMs: now, horizonH: this.deps.horizonH, chunkSize: this.deps.chunkSize });
     this.last = result;
+    this.built = { inputs: { devices: data.devices, areas: data.areas, bulletins: data.bulletins, broadcasts: data.broadcasts }, atMs: now };
     this.media = mediaOf(result);
     const plans = toPlanItems(result.byDevice);
     for (const id of Object.keys(this.versioner.state().devices)) if (!plans.has(id)) this.versioner.forget(id);
@@ -160,6 +178,21 @@ export class PlanService {
       this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length }, "plans rebuilt");
     }
     return { ...outcome, skipped: result.skipped };
+  }
+
+  /** The plans last published to `ids` (same versions), when the last build still holds; else undefined. */
+  private lastPlans(ids: ReadonlySet<string>, data: PlanInputs, now: number): PlanUpdate[] | undefined {
+    const b = this.built;
+    if (!b || now - b.atMs > BIRTH_REUSE_MS) return undefined;
+    const same = b.inputs.devices === data.devices && b.inputs.areas === data.areas && b.inputs.bulletins === data.bulletins && b.inputs.broadcasts === data.broadcasts;
+    if (!same) return undefined;
+    const out: PlanUpdate[] = [];
+    for (const id of ids) {
+      const plan = this.versioner.forDevice(id);
+      if (!plan) return undefined;
+      out.push(plan);
+    }
+    return out;
   }
 
   private async publish(updates: readonly PlanUpdate[], now: number): Promise<Omit<ReplanResult, "skipped">> {
@@ -207,7 +240,7 @@ function pending(): Pending {
   });
   // A caller that does not await (a cron tick) must not leave an unhandled rejection behind.
   promise.catch(() => undefined);
-  return { reasons: [], force: new Set(), reconcile: false, promise, resolve, reject };
+  return { reasons: [], force: new Set(), reconcile: false, rebuild: false, promise, resolve, reject };
 }
 
 function mediaOf(result: PlanBuildResult): Map<string, MediaRef> {

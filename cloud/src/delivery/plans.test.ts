@@ -88,6 +88,18 @@ describe("plans", () => {
     expect(last(w.bus.plansOf("d2"))).toEqual(before);
   });
 
+  it("a birth after an unannounced catalogue change gets the rebuilt plan, not the last one", async () => {
+    const w = await world({ broadcasts: [broadcast("bc1", { at: isoOf(T0 + HOUR) })] });
+    const before = last(w.bus.plansOf("d2"));
+    w.bus.clear();
+    await w.catalog.update((d) => void d.broadcasts.push(broadcast("bc2", { at: isoOf(T0 + 2 * HOUR) })));
+    w.presence.set("d2", true);
+    await w.delivery.replan("settle");
+    const plans = w.bus.plansOf("d2");
+    expect(plans.map(ids)).toEqual([[`bc1:${T0 + HOUR}`, `bc2:${T0 + 2 * HOUR}`]]);
+    expect(plans[0]?.version).toBeGreaterThan(before?.version ?? Infinity);
+  });
+
   it("keeps versions in the catalogue meta: after a restart nothing unchanged is resent and a change gets a higher version", async () => {
     const w = await world({ broadcasts: [broadcast("bc1", { at: isoOf(T0 + HOUR) })] });
     const v1 = last(w.bus.plansOf("d1"))?.version ?? 0;
