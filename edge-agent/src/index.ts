@@ -5,7 +5,7 @@
  * (TimingSink + SilentDecoder for a thousand receivers, WavFileSink + FfmpegDecoder to capture real audio).
  */
 export { Agent, DEFAULT_AGENT_OPTIONS, type AgentDeps, type AgentEvent, type AgentOptions, type AgentStats } from "./core/agent.js";
-export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, type AmpHardware, type BuildEdgeOptions, type EdgeRuntime } from "./wiring.js";
+export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, sinkFromConfig, type AmpHardware, type BuildEdgeOptions, type EdgeRuntime } from "./wiring.js";
 export { ConfigError, loadConfig, parseConfig, ENV_VARS, type EdgeConfig, type LoadedConfig } from "./core/config.js";
 export { REBOOT_EXIT_CODE } from "./core/commands.js";
 export { NoAmplifier } from "./core/no-amplifier.js";
@@ -15,8 +15,7 @@ export { MqttJsLink, type MqttJsLinkDeps } from "./adapters/mqtt/mqtt-js-link.js
 export { NodeDurableFs } from "./adapters/fs/node-fs.js";
 export { NodeHostMetrics } from "./adapters/system/node-host-metrics.js";
 export {
-  createAudioSink, FfmpegDecoder, NullSink, SilentDecoder, TimingSink, WavFileSink, AplaySink, parseWav, wavFileNameOf,
-  type SinkConfig,
+  FfmpegDecoder, NullSink, SilentDecoder, TimingSink, WavFileSink, AplaySink, parseWav, wavFileNameOf,
 } from "./adapters/audio/index.js";
 export {
   createSerialAmplifier, createStreamAmplifier, ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport, type AmplifierOnLine,

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { SystemClock, loadProfile, type Clock } from "@loa/shared";
 import type { Logger } from "pino";
 import { createSerialAmplifier } from "./adapters/amp/index.js";
-import { createAudioSink } from "./adapters/audio/index.js";
+import { AplaySink, NullSink, WavFileSink } from "./adapters/audio/index.js";
 import { FfmpegDecoder } from "./adapters/audio/ffmpeg-decoder.js";
 import { NodeDurableFs } from "./adapters/fs/node-fs.js";
 import { MqttJsLink } from "./adapters/mqtt/mqtt-js-link.js";
@@ -40,6 +40,18 @@ export async function ampFromConfig(config: EdgeConfig, clock: Clock, log: Logge
   if (config.amp.transport === "none") return null;
   const profile = await loadProfile(config.amp.profile);
   return createSerialAmplifier({ clock, log, path: config.amp.port, profile, unitId: config.amp.unitId, baud: config.amp.baud });
+}
+
+/** The audio output named by `sink.type` (ARCHITECTURE §6). */
+export function sinkFromConfig(sink: EdgeConfig["sink"], clock: Clock): AudioSink {
+  switch (sink.type) {
+    case "alsa":
+      return new AplaySink({ clock, device: sink.alsaDevice });
+    case "file":
+      return new WavFileSink({ clock, dir: sink.fileDir });
+    case "null":
+      return new NullSink({ clock });
+  }
 }
 
 /** The agent options EdgeConfig sets. */
@@ -89,12 +101,7 @@ export async function buildEdge(config: EdgeConfig, o: BuildEdgeOptions): Promis
       url: config.mqttUrl, deviceId: config.deviceId, token: config.token, prefix: config.prefix, agentVersion: version,
       profile: config.profile, clock, log: log.child({ ns: "edge.mqtt" }), startedAt, reconnect: config.reconnect,
     });
-  const sink =
-    o.sink ??
-    createAudioSink(
-      config.sink.type === "file" ? { kind: "file", dir: config.sink.fileDir } : config.sink.type === "alsa" ? { kind: "alsa", ...(config.sink.alsaDevice ? { device: config.sink.alsaDevice } : {}) } : { kind: "null" },
-      clock,
-    );
+  const sink = o.sink ?? sinkFromConfig(config.sink, clock);
   const agent = new Agent({
     link, fs: new NodeDurableFs(), dataDir: config.dataDir, clock, log, amp: amp?.amp ?? null,
     decoder: o.decoder ?? new FfmpegDecoder({ log: log.child({ ns: "edge.decoder" }) }),
