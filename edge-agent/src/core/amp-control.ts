@@ -7,9 +7,10 @@ import type { Clock, TimerHandle } from "@loa/shared";
 import { errorMessage } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Amplifier } from "../ports/amplifier.js";
+import { Serial } from "./serial.js";
 
 export class AmpControl {
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
   private on = false;
   private poweredAt: number | undefined;
   private powering: Promise<boolean> | undefined;
@@ -124,9 +125,7 @@ export class AmpControl {
   }
 
   private run<T>(name: string, op: () => Promise<T>): Promise<T> {
-    const p = this.chain.then(op);
-    this.chain = p.catch(() => undefined);
     this.log.debug({ op: name }, "amp");
-    return p;
+    return this.serial.run(op);
   }
 }

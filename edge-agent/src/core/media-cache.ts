@@ -30,6 +30,7 @@ import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
 import { assertSpec, checkChunk, extOf, isSpec, logText, mark, missingOf, newDownload } from "./media-download.js";
 import type { Download, MediaSpec } from "./media-download.js";
+import { Serial } from "./serial.js";
 
 export { MediaCacheError } from "./media-download.js";
 export type { MediaSpec } from "./media-download.js";
@@ -85,7 +86,7 @@ export class MediaCache {
   private readonly ready = new Map<string, ReadyFile>();
   private readonly downloads = new Map<string, Download>();
   private pinned = new Set<string>();
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
   private corrupt = 0;
   private evicted = 0;
   private readonly syncEvery: number;
@@ -101,7 +102,7 @@ export class MediaCache {
    * are not known yet at boot, so the bound is enforced from the first `setPinned`/`begin`.
    */
   open(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       await this.deps.fs.mkdirp(this.deps.dir);
       const names = await this.deps.fs.list(this.deps.dir);
       for (const name of names) await this.openEntry(name, names);
@@ -111,13 +112,13 @@ export class MediaCache {
 
   /** Start or resume fetching `spec`; says what to request (`media/req {sha256, missing}`). */
   begin(spec: MediaSpec): Promise<BeginResult> {
-    return this.enqueue(() => this.doBegin(spec));
+    return this.serial.run(() => this.doBegin(spec));
   }
 
   /** A chunk arrived from `loa/v1/media/{sha256}/{index}`. Rejects with MediaCacheError on a bad index or length. */
   writeChunk(sha256: string, index: number, data: Uint8Array): Promise<ChunkResult> {
     if (!this.downloads.has(sha256)) return Promise.resolve(this.notDownloading(sha256));
-    return this.enqueue(() => this.doWrite(sha256, index, data));
+    return this.serial.run(() => this.doWrite(sha256, index, data));
   }
 
   /** Chunk indexes still needed; [] when the file is cached; null when nothing is known of it. */
@@ -137,14 +138,14 @@ export class MediaCache {
     if (!file) return null;
     const now = (file.lastUsed = this.deps.clock.now());
     // Recency for LRU after a reboot; queued so close() waits for it, best effort.
-    this.enqueue(() => this.deps.fs.touch(file.path, now)).catch((err: unknown) => this.deps.log.debug({ err }, "touch failed"));
+    this.serial.run(() => this.deps.fs.touch(file.path, now)).catch((err: unknown) => this.deps.log.debug({ err }, "touch failed"));
     return file.path;
   }
 
   /** Media of planned plays: never evicted. Replaces the previous set; evicts if over the bound. */
   setPinned(sha256s: Iterable<string>): Promise<string[]> {
     this.pinned = new Set(sha256s);
-    return this.enqueue(() => this.evict(0, null));
+    return this.serial.run(() => this.evict(0, null));
   }
 
   totalBytes(): number {
@@ -166,7 +167,7 @@ export class MediaCache {
 
   /** Log what is written and close files. */
   close(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       for (const d of this.downloads.values()) {
         await this.flush(d);
         await d.file?.close();
@@ -265,7 +266,7 @@ export class MediaCache {
 
   private flushLater(d: Download): void {
     d.timer = null;
-    this.enqueue(() => (this.downloads.get(d.spec.sha256) === d ? this.flush(d) : Promise.resolve())).catch(
+    this.serial.run(() => (this.downloads.get(d.spec.sha256) === d ? this.flush(d) : Promise.resolve())).catch(
       (err: unknown) => this.deps.log.error({ err, sha256: d.spec.sha256 }, "media chunk sync failed"),
     );
   }
@@ -361,11 +362,5 @@ export class MediaCache {
 
   private logPath(sha256: string): string {
     return join(this.deps.dir, `${sha256}.part.log`);
-  }
-
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 }

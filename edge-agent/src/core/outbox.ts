@@ -19,6 +19,7 @@ import { LoaError } from "@loa/shared";
 import type { Logger } from "pino";
 import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
+import { Serial } from "./serial.js";
 
 // TODO(protocol): swap for DeviceEvent / EventsPayload from @loa/shared (shared/src/protocol/events.ts).
 /** What a caller appends; `ts` (epoch ms) defaults to the clock's now. */
@@ -112,7 +113,7 @@ export class Outbox {
   private dirty = false;
   private buffer: Waiter[] = [];
   private flushQueued = false;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly serial = new Serial();
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly deps: OutboxDeps) {
@@ -178,7 +179,7 @@ export class Outbox {
    */
   ack(upToSeq: number): Promise<number> {
     if (!this.opened) return Promise.reject(notOpen());
-    return this.enqueue(() => this.doAck(upToSeq));
+    return this.serial.run(() => this.doAck(upToSeq));
   }
 
   depth(): number {
@@ -203,8 +204,8 @@ export class Outbox {
 
   /** Wait for every queued write. */
   async close(): Promise<void> {
-    // A flush scheduled by an append is already in the chain ahead of this no-op.
-    await this.enqueue(() => Promise.resolve());
+    // A flush scheduled by an append is already in the queue ahead of this no-op.
+    await this.serial.run(() => Promise.resolve());
   }
 
   private replay(rec: unknown): void {
@@ -226,7 +227,7 @@ export class Outbox {
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    void this.enqueue(() => this.flush()).catch(() => {
+    void this.serial.run(() => this.flush()).catch(() => {
       // Rejections reach each append's own promise; nothing more to do here.
     });
   }
@@ -379,14 +380,6 @@ export class Outbox {
     });
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
 }
 
 function notOpen(): OutboxError {

@@ -22,6 +22,7 @@ import { LoaError } from "@loa/shared";
 import type { Logger } from "pino";
 import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
+import { Serial } from "./serial.js";
 import { diffPlans, parsePlan } from "./plan-parse.js";
 import type { Plan } from "./plan-parse.js";
 
@@ -87,7 +88,7 @@ export class PlanStore {
   private plan: Plan | null = null;
   private readonly plays = new Map<string, PlayRecord>();
   private lines = 0;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
   private readonly planPath: string;
   private readonly playsPath: string;
   private readonly retainMs: number;
@@ -100,7 +101,7 @@ export class PlanStore {
 
   /** Load the plan and play states; turn plays left `started` by a crash into `failed`. */
   open(): Promise<PlanStoreOpened> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       await this.deps.fs.mkdirp(this.deps.dir);
       this.plan = await this.loadPlan();
       await this.loadPlays();
@@ -122,7 +123,7 @@ export class PlanStore {
 
   /** Store a newer plan; says which plays joined, left or changed (at, priority, volume, media). */
   apply(plan: Plan): Promise<ApplyResult> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       const checked = parsePlan(plan);
       if (!checked) throw new PlanStoreError("plan_invalid", "plan has a bad shape or duplicate playIds");
       const old = this.plan;
@@ -172,7 +173,7 @@ export class PlanStore {
 
   /** The events for `status` are in the outbox. */
   markReported(playId: string, status: PlayState): Promise<void> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       const rec = this.plays.get(playId);
       if (!rec || rec.reported === status) return;
       const next = { ...rec, reported: status };
@@ -190,7 +191,7 @@ export class PlanStore {
   }
 
   private transition(playId: string, to: PlayState, fields: Partial<PlayRecord>): Promise<PlayRecord | null> {
-    return this.enqueue(async () => {
+    return this.serial.run(async () => {
       const rec = this.plays.get(playId);
       if (!NEXT[rec?.status ?? "none"].includes(to)) {
         this.deps.log.warn({ playId, from: rec?.status ?? "none", to }, "play state change refused");
@@ -252,12 +253,6 @@ export class PlanStore {
 
   private iso(): string {
     return new Date(this.deps.clock.now()).toISOString();
-  }
-
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 }
 
