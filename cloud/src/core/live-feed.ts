@@ -3,7 +3,7 @@
  * status, command results"): presence, command and play changes become small typed events, each naming the
  * device or broadcast it concerns so the stream can show every user only its own subtree.
  */
-import { errorMessage } from "@loa/shared";
+import { errorMessage, isoOf } from "@loa/shared";
 import type { Logger } from "pino";
 import type { CommandState } from "../ports/device-commands.js";
 import type { DeviceSnapshot, PresenceChange } from "./presence.js";
@@ -50,7 +50,7 @@ export class LiveFeed {
   }
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : isoOf(ms));
 
 /** `offline` wins over `fault` (the same rule as the REST device view). */
 export function stateOfSnapshot(s: Pick<DeviceSnapshot, "online" | "faults">): "online" | "offline" | "fault" {

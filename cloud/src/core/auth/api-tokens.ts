@@ -3,7 +3,7 @@
  * creation; the catalogue keeps its sha256. A token acts as its user, with the user's role and area.
  */
 import type { ApiToken, Clock } from "@loa/shared";
-import { newId } from "@loa/shared";
+import { isoOf, newId } from "@loa/shared";
 import type { Catalog } from "../../ports/store.js";
 import { newSecret, sha256Hex } from "./secrets.js";
 
@@ -27,7 +27,7 @@ export class ApiTokenService {
       userId,
       name,
       tokenHash: sha256Hex(token),
-      createdAt: new Date(this.deps.clock.now()).toISOString(),
+      createdAt: isoOf(this.deps.clock.now()),
     };
     await this.deps.catalog.update((draft) => {
       draft.tokens.push(record);
@@ -57,7 +57,7 @@ export class ApiTokenService {
     if (!found) return undefined;
     const now = this.deps.clock.now();
     if (found.lastUsedAt === undefined || now - Date.parse(found.lastUsedAt) >= TOUCH_EVERY_MS) {
-      const lastUsedAt = new Date(now).toISOString();
+      const lastUsedAt = isoOf(now);
       await this.deps.catalog.update((draft) => {
         const t = draft.tokens.find((x) => x.id === found.id);
         if (t) t.lastUsedAt = lastUsedAt;

@@ -4,7 +4,7 @@
  * once and returned so main.ts can print it.
  */
 import type { Area, Clock, User } from "@loa/shared";
-import { newId } from "@loa/shared";
+import { isoOf, newId } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Catalog } from "../../ports/store.js";
 import { DEFAULT_SCRYPT_COST, hashPassword, type ScryptCost } from "./password.js";
@@ -33,7 +33,7 @@ export async function bootstrapAdmin(deps: BootstrapAdminDeps): Promise<Bootstra
   const password = deps.adminPassword || newReadablePassword();
   // Hash before the update: the change function must stay synchronous.
   const passwordHash = await hashPassword(password, deps.passwordCost ?? DEFAULT_SCRYPT_COST);
-  const createdAt = new Date(deps.clock.now()).toISOString();
+  const createdAt = isoOf(deps.clock.now());
   const result = await deps.catalog.update((draft) => {
     if (draft.users.length > 0) return undefined; // another start won the race
     let root = draft.areas.find((a) => a.parentId === null);
