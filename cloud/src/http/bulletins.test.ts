@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BulletinView } from "@loa/shared";
+import type { BulletinView, ProblemDetails } from "@loa/shared";
 import { requireTool } from "../../../test/support/tools.js";
 import { readAudit } from "../core/audit.js";
 import { bodyOf } from "./harness.fixture.js";
@@ -15,16 +15,8 @@ import { ls, makeInputs, postForm, startBulletinHarness, streamUpload, type Bull
 
 const hasEspeak = requireTool("espeak-ng");
 
-interface Problem {
-  code: string;
-  status: number;
-  detail: string;
-  detailVi?: string;
-  errors?: Array<{ path: string; message: string }>;
-}
-
 const created = (r: { json: unknown }) => bodyOf<{ bulletin: BulletinView }>(r).bulletin;
-const problemOf = (r: { json: unknown }) => bodyOf<Problem>(r);
+const problemOf = (r: { json: unknown }) => bodyOf<ProblemDetails>(r);
 
 describe.skipIf(!hasEspeak)("bulletin uploads", () => {
   let inputs: Inputs;
@@ -54,7 +46,7 @@ describe.skipIf(!hasEspeak)("bulletin uploads", () => {
     expect(await ls(h.spoolDir)).toEqual([]);
   }
 
-  async function expectRefused(r: { status: number; json: unknown; headers: Headers }, status: number, code: string): Promise<Problem> {
+  async function expectRefused(r: { status: number; json: unknown; headers: Headers }, status: number, code: string): Promise<ProblemDetails> {
     expect(r.status).toBe(status);
     expect(r.headers.get("content-type")).toContain("application/problem+json");
     const p = problemOf(r);

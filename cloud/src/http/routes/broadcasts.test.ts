@@ -4,19 +4,14 @@
  * exempt, conflicts reported, plans republished before the reply, the per-device summary.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isoOf, type BroadcastCreated, type BroadcastDetail, type BroadcastView, type DeviceEvent } from "@loa/shared";
+import { isoOf, type BroadcastCreated, type BroadcastDetail, type BroadcastView, type DeviceEvent, type ProblemDetails } from "@loa/shared";
 import { readAudit } from "../../core/audit.js";
 import { bodyOf } from "../harness.fixture.js";
 import { startDeliveryHarness, type DeliveryHarness } from "./delivery-routes.fixture.js";
 
-interface Problem {
-  code: string;
-  status: number;
-  detail: string;
-  detailVi?: string;
-  errors?: Array<{ path: string; message: string }>;
+type Problem = ProblemDetails & {
   violations?: Array<{ areaId: string; start: string; end: string; localAt: string; message: { vi: string; en: string } }>;
-}
+};
 
 let h: DeliveryHarness;
 beforeEach(async () => {
