@@ -25,6 +25,7 @@ import { PASSWORD, TEST_COST } from "../cloud/src/http/harness.fixture.js";
 import { mediaPathOf } from "../cloud/src/http/routes/bulletin-media.js";
 import { startHttpServer, type RunningServer } from "../cloud/src/http/server.js";
 import type { Store } from "../cloud/src/ports/store.js";
+import { loginCookie } from "./support/login.js";
 
 const log = pino({ level: "silent" });
 const clock = new SystemClock();
@@ -154,8 +155,7 @@ describe("delivery end to end: a broadcast at T to a commune of three receivers"
     await delivery.start();
     const app = createHttpApp({ catalog: store.catalog, journal: store.journal, clock, log, config: { publicMqttUrl: "mqtt://127.0.0.1", passwordCost: TEST_COST, validateResponses: true }, routes: delivery.routes });
     http = await startHttpServer(app.app, 0, "127.0.0.1");
-    const login = await fetch(`${http.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "staff", password: PASSWORD }) });
-    cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    cookie = await loginCookie(http.url, "staff", PASSWORD);
     for (const id of DEVICES) receivers.push(await PlainReceiver.connect(broker.port, id, tokens.get(id)?.token ?? ""));
   }, 60_000);
 

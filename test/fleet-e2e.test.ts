@@ -19,6 +19,7 @@ import { startFleet, type RunningFleet } from "../firmware-sim/src/fleet/run-fle
 import { ANY, RestClient } from "../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../firmware-sim/src/fleet/play-log.js";
 import { loadState } from "../firmware-sim/src/fleet/state-file.js";
+import { loginCookie } from "./support/login.js";
 
 const PASSWORD = "mat-khau-admin-1";
 const COUNT = 4;
@@ -42,8 +43,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 async function adminToken(baseUrl: string): Promise<string> {
-  const login = await fetch(`${baseUrl}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: PASSWORD }) });
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const cookie = await loginCookie(baseUrl, "admin", PASSWORD);
   const res = await fetch(`${baseUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name: "e2e" }) });
   return ((await res.json()) as { token: string }).token;
 }
