@@ -83,15 +83,15 @@ export function planPlays(input: PlanBuildInput): PlanBuildResult {
     if (!media) continue;
     const instants = occurrencesOf(b, media.durationMs, input, result.skipped);
     if (instants.length === 0) continue;
-    const deviceIds = resolveTargets(b.targets, index, input.devices);
-    for (const deviceId of deviceIds) {
-      for (const atMs of instants) {
+    const quietFlags = quietFlagsOf(b.priority, instants, media.durationMs);
+    for (const deviceId of resolveTargets(b.targets, index, input.devices)) {
+      const rule = rules.get(deviceId);
+      const quiet = rule ? quietFlags(rule) : [];
+      instants.forEach((atMs, i) => {
         const play = playOf(b, deviceId, atMs, media);
-        const rule = rules.get(deviceId);
-        if (b.priority !== "emergency" && rule && isQuietAt(rule, atMs, media.durationMs)) {
-          result.quiet.push({ playId: play.playId, deviceId, areaId: rule.areaId });
-        } else result.byDevice.get(deviceId)?.push(play);
-      }
+        if (rule && quiet[i]) result.quiet.push({ playId: play.playId, deviceId, areaId: rule.areaId });
+        else result.byDevice.get(deviceId)?.push(play);
+      });
     }
   }
   for (const [deviceId, plays] of result.byDevice) {
@@ -139,6 +139,23 @@ function quietRules(devices: PlanBuildInput["devices"], index: AreaIndex): Map<s
     if (rule) out.set(d.id, rule);
   }
   return out;
+}
+
+/**
+ * Which of a broadcast's instants fall in a rule's quiet hours (none for emergency). Receivers of one area
+ * share a rule object, so each rule is checked once per broadcast, not once per receiver.
+ */
+function quietFlagsOf(priority: Priority, instants: readonly number[], durationMs: number): (rule: QuietRule) => readonly boolean[] {
+  const memo = new Map<QuietRule, boolean[]>();
+  return (rule) => {
+    if (priority === "emergency") return [];
+    let flags = memo.get(rule);
+    if (!flags) {
+      flags = instants.map((atMs) => isQuietAt(rule, atMs, durationMs));
+      memo.set(rule, flags);
+    }
+    return flags;
+  };
 }
 
 function mediaOf(b: Broadcast, bulletin: Bulletin | undefined, chunkSize: number, skipped: SkippedBroadcast[]): MediaRef | undefined {
