@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { DEFAULT_PREFIX, DEFAULT_TZ, LoaError, assertPrefix } from "@loa/shared";
+import { DEFAULT_PREFIX, DEFAULT_TZ, LoaError, isKnownZone, isMqttUrl, isTopicPrefix } from "@loa/shared";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -81,16 +81,6 @@ export class CloudConfigError extends LoaError {
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const MQTT_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "tls:", "ssl:", "ws:", "wss:"]);
-const isMqttUrl = (v: string): boolean => URL.canParse(v) && MQTT_PROTOCOLS.has(new URL(v).protocol) && new URL(v).hostname !== "";
-const tryOk = (fn: () => unknown): boolean => {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A whole number from an environment string; anything else stays a string for the schema to refuse. */
 const int = (min: number, max: number, what: string) =>
@@ -109,9 +99,9 @@ const Schema = z.object({
   dataDir: z.string().min(1, "must not be empty").default("./data"),
   mqttUrl: optionalText.refine((v) => v === null || isMqttUrl(v), "expected a URL like mqtt://broker.example.vn:1883"),
   mqttCloudPassword: optionalText.refine((v) => v === null || v.length >= 16, "must have at least 16 characters"),
-  mqttPrefix: z.string().refine((p) => tryOk(() => assertPrefix(p)), "expected a topic prefix like loa/v1").default(DEFAULT_PREFIX),
+  mqttPrefix: z.string().refine(isTopicPrefix, "expected a topic prefix like loa/v1").default(DEFAULT_PREFIX),
   adminPassword: optionalText.refine((v) => v === null || (v.length >= 8 && v.length <= 256), "must have 8-256 characters"),
-  tz: z.string().refine((tz) => tryOk(() => new Intl.DateTimeFormat("en", { timeZone: tz })), "expected an IANA time zone like Asia/Ho_Chi_Minh").default(DEFAULT_TZ),
+  tz: z.string().refine(isKnownZone, "expected an IANA time zone like Asia/Ho_Chi_Minh").default(DEFAULT_TZ),
   publicMqttUrl: optionalText.refine((v) => v === null || isMqttUrl(v), "expected a URL like mqtt://loa.example.vn:1883"),
   maxUploadMb: int(1, 4096, "a whole number of megabytes").default(50),
   maxDurationS: int(1, 6 * 3600, "a whole number of seconds").default(1800),

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { DEFAULT_PREFIX, DeviceId, LoaError, ProfileId, assertPrefix, formatPath } from "@loa/shared";
+import { DEFAULT_PREFIX, DEFAULT_TZ, DeviceId, LoaError, ProfileId, formatPath, isKnownZone, isMqttUrl, isTopicPrefix } from "@loa/shared";
 
 export interface EdgeConfig {
   deviceId: string;
@@ -96,25 +96,15 @@ const whole = (min: number, max: number) =>
     .int("expected a whole number")
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
-const tryOk = (fn: () => unknown): boolean => {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
-};
-const MQTT_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "tls:", "ssl:", "ws:", "wss:"]);
-const isMqttUrl = (v: string): boolean => URL.canParse(v) && MQTT_PROTOCOLS.has(new URL(v).protocol) && new URL(v).hostname !== "";
 
 
 const Schema = z.object({
   deviceId: str("the device id from provisioning").pipe(DeviceId),
   token: str("the device token from provisioning").min(1, "must not be empty"),
   mqttUrl: str("a URL like mqtt://host:1883").refine(isMqttUrl, "expected a URL like mqtt://host:1883"),
-  prefix: str("an MQTT topic prefix").refine((p) => tryOk(() => assertPrefix(p)), "expected a topic prefix like loa/v1").default(DEFAULT_PREFIX),
+  prefix: str("an MQTT topic prefix").refine(isTopicPrefix, "expected a topic prefix like loa/v1").default(DEFAULT_PREFIX),
   profile: ProfileId.optional(),
-  tz: str("an IANA time zone").refine((tz) => tryOk(() => new Intl.DateTimeFormat("en", { timeZone: tz })), "expected an IANA time zone like Asia/Ho_Chi_Minh").default("Asia/Ho_Chi_Minh"),
+  tz: str("an IANA time zone").refine(isKnownZone, "expected an IANA time zone like Asia/Ho_Chi_Minh").default(DEFAULT_TZ),
   dataDir: str("a directory").min(1).default("/var/lib/loa"),
   serialPort: str("a serial device path").min(1).optional(),
   amp: z

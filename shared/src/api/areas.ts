@@ -10,7 +10,8 @@ export const IanaZone = z
   .max(64)
   .refine(isKnownZone, { message: "tz: not an IANA time zone (e.g. Asia/Ho_Chi_Minh)" });
 
-function isKnownZone(tz: string): boolean {
+/** Whether the runtime knows this IANA zone (Intl rejects unknown ones). */
+export function isKnownZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat("en", { timeZone: tz });
     return true;

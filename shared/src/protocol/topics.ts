@@ -104,9 +104,21 @@ export function isChunkIndex(n: number): boolean {
 
 /** A prefix is one or more non-empty levels, no wildcards, not a `$` system topic. */
 export function assertPrefix(prefix: string): void {
-  if (prefix.length > 128 || !PREFIX_RE.test(prefix)) {
+  if (!isTopicPrefix(prefix)) {
     throw new ProtocolError("invalid_topic", `invalid topic prefix ${JSON.stringify(prefix)}`, { prefix });
   }
+}
+
+/** The boolean form of {@link assertPrefix}, for config schemas. */
+export function isTopicPrefix(prefix: string): boolean {
+  return prefix.length <= 128 && PREFIX_RE.test(prefix);
+}
+
+const MQTT_PROTOCOLS = new Set(["mqtt:", "mqtts:", "tcp:", "tls:", "ssl:", "ws:", "wss:"]);
+
+/** A broker URL mqtt.js can dial: one of its schemes and a host. */
+export function isMqttUrl(url: string): boolean {
+  return URL.canParse(url) && MQTT_PROTOCOLS.has(new URL(url).protocol) && new URL(url).hostname !== "";
 }
 
 function checkedId(deviceId: string): string {
