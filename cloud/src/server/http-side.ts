@@ -9,10 +9,12 @@ import type { Logger } from "pino";
 import type { CloudConfig } from "../config.js";
 import type { CommandCenter } from "../core/commands.js";
 import type { LiveFeed } from "../core/live-feed.js";
+import type { TelemetryHistory } from "../core/telemetry-history.js";
 import { createHttpApp, type RouteModule } from "../http/app.js";
 import type { CloudMetrics } from "../http/metrics.js";
 import { mountPanel } from "../http/panel.js";
 import { bulletinRoutes } from "../http/routes/bulletins.js";
+import { deviceTelemetryRoutes } from "../http/routes/device-telemetry.js";
 import { streamRoutes } from "../http/routes/stream.js";
 import { startHttpServer } from "../http/server.js";
 import type { MediaPipeline } from "../media/pipeline.js";
@@ -30,6 +32,8 @@ export interface HttpSideDeps {
   log: Logger;
   side: MqttSide;
   commands: CommandCenter;
+  /** Recent telemetry per device (`GET /api/v1/devices/:id/telemetry`). */
+  telemetry: TelemetryHistory;
   delivery: DeliveryPart | undefined;
   feed: LiveFeed;
   metrics: CloudMetrics;
@@ -52,6 +56,7 @@ export async function startHttpSide(d: HttpSideDeps): Promise<HttpSide> {
   const { config, metrics } = d;
   const routes: RouteModule[] = [
     bulletinRoutes({ pipeline: d.pipeline, mediaDir: d.mediaDir, tmpDir: d.tmpDir }),
+    deviceTelemetryRoutes(d.telemetry),
     streamRoutes({ feed: d.feed, presence: d.side.presence, onDrop: () => metrics.sseDropped(), ...(d.sseHeartbeatMs ? { heartbeatMs: d.sseHeartbeatMs } : {}) }),
     ...deliveryRoutes(d.delivery),
   ];
@@ -108,6 +113,7 @@ function deviceLive(d: HttpSideDeps): DeviceLive {
       };
       await Promise.all([clear("plan"), clear("status")]);
       presence.forget(id);
+      d.telemetry.forget(id);
       d.commands.forgetDevice(id);
       await d.delivery?.replan(`device ${id} deleted`);
     },

@@ -19,6 +19,7 @@ import { CommandCenter } from "../core/commands.js";
 import { LiveFeed, PresenceTranslator, commandData } from "../core/live-feed.js";
 import { knownDevices } from "../core/known-devices.js";
 import type { Presence } from "../core/presence.js";
+import { TelemetryHistory } from "../core/telemetry-history.js";
 import { CloudMetrics } from "../http/metrics.js";
 import { mediaPathOf } from "../http/routes/bulletin-media.js";
 import { createFfmpegTranscoder } from "../adapters/ffmpeg/ffmpeg-transcoder.js";
@@ -113,6 +114,12 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
     allowMedia: (ref, untilMs) => delivery?.allowMedia?.(ref, untilMs),
   });
   side.mqtt.on("cmdRes", (id, res) => commands.onResult(id, res));
+  // Before the client subscribes: the charts' history is complete from the first live sample (§8 indexes).
+  const telemetry = new TelemetryHistory({ journal, clock, log: log.child({ ns: "cloud.telemetry" }), known: knownDevices(store.catalog) });
+  await telemetry.rebuild();
+  side.mqtt.on("telemetry", (id, t, meta) => {
+    if (!meta.retained) telemetry.onTelemetry(id, t, meta.receivedAt);
+  });
   const factory = opts.delivery === undefined ? DEFAULT_DELIVERY : (opts.delivery ?? undefined);
   const delivery = factory
     ? await factory({ catalog: store.catalog, journal, mqtt: side.mqtt, presence: side.presence, clock, log, mediaPathOf: (sha) => mediaPathOf(mediaDir, sha), config: { tz: config.tz, prefix: config.mqttPrefix } })
@@ -130,7 +137,7 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
   }
   const publicMqttUrl = publicMqttUrlOf(config, side.broker?.port);
   let closing = false;
-  const http = await startHttpSide({ config, store, journal, clock, log, side, commands, delivery, feed, metrics, pipeline, mediaDir, tmpDir, publicMqttUrl, closing: () => closing, ...(opts.sseHeartbeatMs ? { sseHeartbeatMs: opts.sseHeartbeatMs } : {}) });
+  const http = await startHttpSide({ config, store, journal, clock, log, side, commands, telemetry, delivery, feed, metrics, pipeline, mediaDir, tmpDir, publicMqttUrl, closing: () => closing, ...(opts.sseHeartbeatMs ? { sseHeartbeatMs: opts.sseHeartbeatMs } : {}) });
   closers.push(["http", () => http.close()]);
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {

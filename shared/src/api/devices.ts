@@ -1,6 +1,6 @@
 /** REST bodies and views for receivers and their remote commands (ARCHITECTURE §2, §3 cmd, §7). */
 import { z } from "zod";
-import { Device, Id, Priority, Volume } from "../model.js";
+import { Device, Id, IsoTime, Priority, Volume } from "../model.js";
 import { AmpPowerArgs, RebootArgs, SetVolumeArgs, StopArgs, SyncTimeArgs, TestToneArgs } from "../protocol/cmd.js";
 import { listOf } from "./common.js";
 
@@ -24,6 +24,34 @@ export const DeviceHealthView = z.object({
   faults: z.array(DeviceFaultView),
 });
 export type DeviceHealthView = z.infer<typeof DeviceHealthView>;
+
+/** Most samples one `GET /devices/:id/telemetry` returns, and what the cloud keeps per device (6 h at 30 s). */
+export const DEVICE_TELEMETRY_MAX = 720;
+
+/** `GET /devices/:id/telemetry`: samples received at or after `since` (default: the last 6 hours). */
+export const DeviceTelemetryQuery = z
+  .object({
+    since: IsoTime.optional(),
+    /** The newest `limit` samples of that period. */
+    limit: z.coerce.number().int().min(1).max(DEVICE_TELEMETRY_MAX).default(DEVICE_TELEMETRY_MAX),
+  })
+  .strict();
+export type DeviceTelemetryQuery = z.infer<typeof DeviceTelemetryQuery>;
+
+/** One telemetry sample as the charts draw it; null where the device did not report the value. */
+export const DeviceTelemetryPoint = z.object({
+  /** When the cloud received the sample (cloud clock). */
+  at: IsoTime,
+  ampTempC: z.number().nullable(),
+  volume: z.number().nullable(),
+  cpuTempC: z.number().nullable(),
+  clockOffsetMs: z.number().nullable(),
+});
+export type DeviceTelemetryPoint = z.infer<typeof DeviceTelemetryPoint>;
+
+/** Oldest first. */
+export const DeviceTelemetryHistory = z.object({ deviceId: Id, items: z.array(DeviceTelemetryPoint) });
+export type DeviceTelemetryHistory = z.infer<typeof DeviceTelemetryHistory>;
 
 /** Never the token's hashes. `state`: offline wins over fault; fault = online with an active fault. */
 export const DeviceView = Device.omit({ tokenHash: true, mqttHash: true }).extend({
