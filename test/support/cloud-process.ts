@@ -1,12 +1,15 @@
 /**
  * Run the compiled `loa-cloud` as a child process for tests: build when dist is stale, start on free ports
  * (port 0; the bound ones come from the ready line), a small HTTP client with the session cookie, and an
- * SSE reader.
+ * SSE reader; and the same cloud started in-process (startCloudInProcess).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunningCloud } from "../../cloud/src/server/start-cloud.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "cloud/bin/loa-cloud.js");
@@ -150,4 +153,36 @@ function parseBlock(block: string): SseEvent | undefined {
   }
   if (data === "") return undefined;
   return { event, data: JSON.parse(data) as unknown, ...(id !== undefined ? { id } : {}) };
+}
+
+export interface InProcessCloud {
+  cloud: RunningCloud;
+  dataDir: string;
+  /** Password of the first admin (`admin`). */
+  adminPassword: string;
+  /** Close the cloud and delete its data dir. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole cloud as `loa-cloud` assembles it (startCloud: every route module, delivery included), but in
+ * this process: embedded broker on a free port, no WebSocket listener, a temp data dir, cheap scrypt.
+ * startCloud is imported on call, so tests that only spawn the binary do not load the cloud's code.
+ */
+export async function startCloudInProcess(env: Record<string, string> = {}): Promise<InProcessCloud> {
+  const { startCloud } = await import("../../cloud/src/server/start-cloud.js");
+  const { loadCloudConfig } = await import("../../cloud/src/config.js");
+  const { pino } = await import("pino");
+  const dataDir = await mkdtemp(join(tmpdir(), "loa-cloud-inproc-"));
+  const adminPassword = "mat-khau-quan-tri-1";
+  const config = loadCloudConfig({
+    env: { LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off", LOA_DATA_DIR: dataDir, LOA_ADMIN_PASSWORD: adminPassword, ...env },
+  });
+  try {
+    const cloud = await startCloud(config, { log: pino({ level: "silent" }), passwordCost: { N: 1024, r: 8, p: 1 } });
+    return { cloud, dataDir, adminPassword, close: () => cloud.close().finally(() => rm(dataDir, { recursive: true, force: true })) };
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 }
