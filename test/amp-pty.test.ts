@@ -6,124 +6,19 @@
  * the line (killing socat) and plugging it back (restarting socat at the same link paths).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { FakeClock, SystemClock, getProfile } from "@loa/shared";
+import { FakeClock, getProfile } from "@loa/shared";
 import { AmpEngine, ModbusSlave, createDuplexPair } from "@loa/firmware-sim";
-import { ModbusAmplifier, ModbusMaster, SerialPortTransport, StreamTransport } from "../edge-agent/src/adapters/amp/index.js";
+import { ModbusAmplifier, ModbusMaster, StreamTransport } from "../edge-agent/src/adapters/amp/index.js";
 import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
-import { AmpMonitor, type AmpMonitorEvent } from "../edge-agent/src/core/amp-monitor.js";
 import { AmpError } from "../edge-agent/src/ports/amplifier.js";
+import { SimProcess, WARMUP_MS, count, driver, ensureSimBuilt } from "./support/amp-pty.js";
 import { requireTool } from "./support/tools.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SIM_BIN = join(ROOT, "firmware-sim", "bin", "loa-sim.js");
-const SIM_SRC = join(ROOT, "firmware-sim", "src");
-const SIM_DIST = join(ROOT, "firmware-sim", "dist");
-const WARMUP_MS = 300;
 const log = pino({ level: "silent" });
 
-/** The compiled simulator is missing or older than its sources: build it (shared and edge-agent come along). */
-function ensureSimBuilt(): void {
-  const sources = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") && !/\.(test|fixture)\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
-    );
-  const stale = sources(SIM_SRC).some((src) => {
-    if (src.includes(`${SIM_SRC}/testing/`)) return false;
-    const out = join(SIM_DIST, src.slice(SIM_SRC.length).replace(/\.ts$/, ".js"));
-    return !existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs;
-  });
-  if (stale) execFileSync("npx", ["tsc", "-b", join(ROOT, "firmware-sim", "tsconfig.json")], { cwd: ROOT, stdio: "inherit", timeout: 120_000 });
-}
-
-interface TraceEntry {
-  dir: "request" | "reply";
-  fc: number;
-  address?: number;
-  values?: number[];
-}
-
-/** `loa-sim amp` on `port`, with its HTTP control on a free 127.0.0.1 port. */
-class SimProcess {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly control: string,
-  ) {}
-
-  static async start(port: string, profile = "loa-amp-v1"): Promise<SimProcess> {
-    const args = [SIM_BIN, "amp", "--port", port, "--profile", profile, "--control-port", "0", "--no-stdin", "--warmup", String(WARMUP_MS), "--firmware", "1.2", "--log-level", "warn"];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const sim = new SimProcess(child, "");
-    try {
-      await waitFor("loa-sim to print its control port", () => /control http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, 15_000);
-    } catch (err) {
-      await sim.stop();
-      throw err;
-    }
-    const m = /control (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (!m?.[1]) throw new Error(`loa-sim amp did not start: ${out}`);
-    return new SimProcess(child, m[1]);
-  }
-
-  async get<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.control}${path}`);
-    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-
-  async post(path: string, body: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`${this.control}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-  }
-
-  /** Writes the simulator received (FC 06 → "addr=value", FC 05 → "coilN=0|1"), oldest first. */
-  async writes(): Promise<string[]> {
-    const trace = await this.get<TraceEntry[]>("/trace?limit=10000");
-    return trace.flatMap((e) =>
-      e.dir !== "request" ? [] : e.fc === 6 ? [`${e.address}=${e.values?.[0]}`] : e.fc === 5 ? [`coil${e.address}=${e.values?.[0]}`] : [],
-    );
-  }
-
-  async registers(): Promise<Record<string, number>> {
-    return (await this.get<{ registers: Record<string, number> }>("/state")).registers;
-  }
-
-  stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const force = setTimeout(() => child.kill("SIGKILL"), 3_000);
-      child.once("exit", () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
-  }
-}
-
-/** Driver stack on `path`. Retries 5: under injected CRC noise (20 % of replies) a request then fails 1 in 15 000. */
-function driver(path: string, profileId = "loa-amp-v1") {
-  const clock = new SystemClock();
-  const transport = new SerialPortTransport({ path, clock, log, backoff: { initialMs: 100, maxMs: 500 } });
-  const master = new ModbusMaster({ transport, clock, log, options: { timeoutMs: 300, retries: 5 } });
-  const amp = new ModbusAmplifier({ client: master, profile: getProfile(profileId), clock, log, transport, options: { rampIntervalMs: 20 } });
-  const events: AmpMonitorEvent[] = [];
-  const monitor = new AmpMonitor({ amp, clock, log, emit: (e) => void events.push(e), options: { intervalMs: 100, unreachableAfter: 3 } });
-  return { transport, master, amp, monitor, events };
-}
-
 const FAULTS = ["over_temperature", "output_short", "speaker_line_open", "mains_lost", "fan_fault"] as const;
-const count = (events: AmpMonitorEvent[], type: AmpMonitorEvent["type"], code: string): number =>
-  events.filter((e) => e.type === type && e.code === code).length;
 
 describe.skipIf(!requireTool("socat"))("amplifier driver ⇄ loa-sim amp over a socat PTY [ARCHITECTURE §5]", () => {
   let pty: SocatPair | undefined;
