@@ -202,6 +202,27 @@ describe("CloudMqttClient through the embedded broker", () => {
     await cloud.clearRetained("plan", "dev_a");
   });
 
+  it("retained messages through the topic-tree store: wildcard filters get every match, a cleared one is gone", async () => {
+    await cloud.publish("plan", "dev_a", { ...examples.plan, version: 5 });
+    await cloud.publish("plan", "dev_b", { ...examples.plan, version: 6 });
+    const watch = async (filter: string, n: number): Promise<string[]> => {
+      const w = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { ...broker.cloudCredentials(), clientId: `loa-cloud:w${clients.length}`, reconnectPeriod: 0 });
+      clients.push(w);
+      const got = recorder(w);
+      await w.subscribeAsync(filter, { qos: 1 });
+      await waitFor(() => got.length >= n, `${n} retained for ${filter}`);
+      await new Promise((r) => setTimeout(r, 100)); // nothing more arrives
+      return got.map(([t, p]) => `${t} v${String((JSON.parse(p) as { version?: number }).version)}`).sort();
+    };
+    expect(await watch("loa/v1/dev/+/plan", 2)).toEqual(["loa/v1/dev/dev_a/plan v5", "loa/v1/dev/dev_b/plan v6"]);
+    const underB = await watch("loa/v1/dev/dev_b/#", 1); // its retained status too, when an earlier test left one
+    expect(underB).toContain("loa/v1/dev/dev_b/plan v6");
+    expect(underB.every((t) => t.startsWith("loa/v1/dev/dev_b/"))).toBe(true);
+    await cloud.clearRetained("plan", "dev_b");
+    expect(await watch("loa/v1/dev/+/plan", 1)).toEqual(["loa/v1/dev/dev_a/plan v5"]);
+    await cloud.clearRetained("plan", "dev_a");
+  });
+
   it("answers time/req with {t0, t1, t2} from its clock", async () => {
     const a = await device("dev_a", A.token);
     const got = recorder(a);

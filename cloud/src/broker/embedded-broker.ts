@@ -10,6 +10,7 @@ import { WebSocketServer, createWebSocketStream } from "ws";
 import { LoaError, errorMessage } from "@loa/shared";
 import type { Catalog } from "../ports/store.js";
 import { BrokerAccess, type Role } from "./access.js";
+import { indexedMemoryPersistence } from "./retained-persistence.js";
 import { BrokerStats } from "./stats.js";
 
 export interface ListenAddress {
@@ -70,7 +71,8 @@ export class EmbeddedBroker {
 
   /** Create the broker and listen; rejects (and releases everything) when a port cannot be bound. */
   static async start(deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
-    const aedes = await Aedes.createBroker({ drainTimeout: deps.drainTimeoutMs ?? 60_000 });
+    // Retained messages in a topic tree: the stock store scans them all on every SUBSCRIBE (retained-persistence.ts).
+    const aedes = await Aedes.createBroker({ drainTimeout: deps.drainTimeoutMs ?? 60_000, persistence: indexedMemoryPersistence() });
     const broker = new EmbeddedBroker(aedes, deps.cloudPassword ?? randomBytes(32).toString("base64url"), deps);
     broker.installHooks();
     try {
@@ -224,7 +226,8 @@ export class EmbeddedBroker {
     let set = this.byUser.get(session.username);
     if (!set) this.byUser.set(session.username, (set = new Set()));
     set.add(client);
-    this.log.debug({ username: session.username, clientId: client.id, remote: remoteOf(client) }, "MQTT client connected");
+    // Guarded: remoteOf reads the socket, on every connect of a reconnect storm, for a line usually off.
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ username: session.username, clientId: client.id, remote: remoteOf(client) }, "MQTT client connected");
   }
 
   private onGone(client: Client): void {
