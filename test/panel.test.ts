@@ -4,16 +4,15 @@
  * is test/panel-phone.test.ts. Each step builds on the one before (one cloud, one browser).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toneWav } from "../firmware-sim/src/demo/tone-wav.js";
-import { ADMIN_PASSWORD, api, fleetControl, startPanelEnv, type PanelEnv } from "./fixtures/panel-harness.js";
+import { ADMIN_PASSWORD, startPanelEnv, type PanelEnv } from "./fixtures/panel-harness.js";
 import { loginAs, openBrowser, type PanelBrowser } from "./fixtures/panel-browser.js";
-import { broadcastNow, broadcastWeekly, needBroadcasts, uploadBulletin, makeTtsBulletin } from "./fixtures/panel-steps.js";
+import { broadcastNow, broadcastWeekly, needBroadcasts, makeTtsBulletin } from "./fixtures/panel-steps.js";
+import { ampFaultShows, chartsShowHistory, csvHasRows, titleStaysText, uploadWithProgress, volumeRoundTrip } from "./support/panel.js";
 import { requireTool } from "./support/tools.js";
 
 const RECEIVERS = 3;
 let env: PanelEnv;
 let b: PanelBrowser;
-const XSS = "<img src=x onerror=window.__xss=1>";
 
 describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
   beforeAll(async () => {
@@ -39,28 +38,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
   }, 60_000);
 
   it("uploads a bulletin with a progress bar and previews it", async () => {
-    const { page } = b;
-    // Browser-side code goes as text: this project type-checks without the DOM library.
-    await page.evaluate(`(() => {
-      window.__progress = [];
-      new MutationObserver(() => {
-        const bar = document.querySelector('[role="progressbar"]');
-        if (bar) window.__progress.push(bar.getAttribute("aria-valuenow"));
-      }).observe(document.body, { subtree: true, childList: true, attributes: true });
-    })()`);
-    await uploadBulletin(page, env.url, "Thông báo lịch tiêm chủng", toneWav({ seconds: 4, freqHz: 440 }));
-    expect(((await page.evaluate("window.__progress")) as string[]).length).toBeGreaterThan(0);
-    const card = page.locator(".bulletin", { hasText: "Thông báo lịch tiêm chủng" });
-    await expect.poll(() => card.locator("dd").first().textContent()).toBe("0:04");
-    await expect.poll(() => card.textContent()).toContain("LUFS");
-    await expect.poll(() => card.textContent()).toContain("admin");
-    // The preview player plays the stored audio (the server answers with Range support).
-    const duration = (await page.evaluate(`new Promise((resolve) => {
-      const a = document.querySelector(".bulletin audio");
-      if (a.readyState >= 1) resolve(a.duration);
-      else a.addEventListener("loadedmetadata", () => resolve(a.duration), { once: true });
-    })`)) as number;
-    expect(duration).toBeGreaterThan(3.5);
+    await uploadWithProgress(b, env, "Thông báo lịch tiêm chủng");
   }, 60_000);
 
   it("shows the API's Vietnamese message for a file that is not audio, and the English one in English", async () => {
@@ -89,12 +67,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
   }, 90_000);
 
   it("renders a title with markup as text (no script runs)", async () => {
-    const { page } = b;
-    await uploadBulletin(page, env.url, XSS, toneWav({ seconds: 1, freqHz: 330 }));
-    const title = page.locator(".bulletin-title", { hasText: "<img src=x" });
-    await expect.poll(() => title.textContent()).toBe(XSS);
-    expect(await page.locator(".bulletin-title img").count()).toBe(0);
-    expect(await page.evaluate("typeof window.__xss")).toBe("undefined");
+    await titleStaysText(b, env);
   }, 60_000);
 
   it("plays a bulletin now on a commune and shows every receiver reach finished, live", async () => {
@@ -127,57 +100,20 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
   }, 60_000);
 
   it("shows an amplifier fault injected in a receiver within a few seconds, without reloading", async () => {
-    const { page } = b;
-    await page.goto(`${env.url}/#/devices`);
-    const id = env.fleet?.provision.receivers[0]?.deviceId ?? "";
-    const row = page.locator(`tr[data-device="${id}"]`);
-    await expect.poll(() => row.getAttribute("data-state"), { timeout: 15_000 }).toBe("online");
-    const started = Date.now();
-    await fleetControl(env, `/receivers/${id}/fault`, { name: "over_temperature", on: true });
-    await expect.poll(() => row.getAttribute("data-state"), { timeout: 8_000, interval: 100 }).toBe("fault");
-    expect(Date.now() - started).toBeLessThan(8_000);
-    expect(await row.locator('[data-col="faults"]').textContent()).toContain("Âm ly quá nóng");
-    await b.shot("desktop-devices");
-    await fleetControl(env, `/receivers/${id}/clear`);
-    await expect.poll(() => row.getAttribute("data-state"), { timeout: 10_000 }).toBe("online");
+    await ampFaultShows(b, env, 0, "desktop-devices");
   }, 60_000);
 
   it("sends a volume command and shows its result", async () => {
-    const { page } = b;
-    const id = env.fleet?.provision.receivers[1]?.deviceId ?? "";
-    await page.goto(`${env.url}/#/devices/${id}`);
-    await page.locator("#cmd-volume").fill("40");
-    await page.getByRole("button", { name: "Đặt âm lượng" }).click();
-    const entry = page.locator('.cmd[data-type="set_volume"]').first();
-    await expect.poll(() => entry.getAttribute("data-status"), { timeout: 15_000 }).toBe("ok");
-    // The receiver answers with the volume it will play at (the amplifier itself is idle and off).
-    expect(await entry.textContent()).toContain("đã xong ✓ (âm lượng: 40)");
-    const cmd = await api<{ status: string; result: { volume: number } }>(env, "GET", `/api/v1/devices/${id}/commands/${(await entry.getAttribute("data-cmd")) ?? ""}`);
-    expect(cmd).toMatchObject({ status: "ok", result: { volume: 40 } });
-    await b.shot("desktop-device");
+    await volumeRoundTrip(b, env, 1, "desktop-device");
+  }, 60_000);
+
+  it("draws a receiver's telemetry from before its page was opened", async () => {
+    await chartsShowHistory(b, env, 2, "desktop-device-charts");
   }, 60_000);
 
   it("downloads the proof-of-play CSV with a row per play", async () => {
     if (!needBroadcasts(env)) return;
-    const { page } = b;
-    await page.goto(`${env.url}/#/reports`);
-    await expect.poll(() => page.locator(".plays-table tbody tr").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(RECEIVERS);
-    await b.shot("desktop-reports");
-    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#csv-link").click()]);
-    const path = await download.path();
-    const { readFile } = await import("node:fs/promises");
-    const csv = await readFile(path, "utf8");
-    const lines = csv.trim().split(/\r?\n/);
-    // The same period as the panel asked the CSV for.
-    const period = new URL((await page.locator("#csv-link").getAttribute("href")) ?? "", env.url).searchParams;
-    const q = `from=${encodeURIComponent(period.get("from") ?? "")}&to=${encodeURIComponent(period.get("to") ?? "")}`;
-    const { items } = await api<{ items: { playId: string; status: string }[] }>(env, "GET", `/api/v1/plays?limit=1000&${q}`);
-    expect(items.length).toBeGreaterThanOrEqual(RECEIVERS);
-    // A header, then one row per play, in the panel's language.
-    expect(lines.length).toBe(items.length + 1);
-    expect(lines[0]).toContain("Thiết bị");
-    for (const p of items) expect(csv).toContain(p.playId);
-    expect(lines.filter((l) => l.includes("Đã phát xong")).length).toBe(items.filter((p) => p.status === "finished").length);
+    await csvHasRows(b, env, RECEIVERS, "desktop-reports");
   }, 60_000);
 
   it("provisions a receiver and shows its edge.json once", async () => {

@@ -1,7 +1,7 @@
-// One receiver: live health, recent telemetry as small charts, faults, commands, and (for who may) rename,
-// new token (shows a fresh edge.json once) and delete.
+// One receiver: live health, recent telemetry as small charts (the cloud's last hours, then live samples),
+// faults, commands, and (for who may) rename, new token (shows a fresh edge.json once) and delete.
 import { html, useEffect, useState } from "../lib/html.js";
-import { del, post } from "../lib/api.js";
+import { del, get, post } from "../lib/api.js";
 import { Confirm, ErrorBox, Loading, Page, Sparkline, StateBadge } from "../lib/components.js";
 import { useStore } from "../lib/store.js";
 import { devicesStore, historyOf, reloadDevice } from "../lib/live.js";
@@ -9,9 +9,47 @@ import { areaPath } from "../lib/areas.js";
 import { ampText, deviceCells, faultText } from "../lib/device-fields.js";
 import { navigate } from "../lib/router.js";
 import { t } from "../i18n.js";
-import { fmtAgo, fmtDateTime } from "../lib/format.js";
+import { fmtAgo, fmtDateTime, fmtTime } from "../lib/format.js";
 import { DeviceCommands } from "./device-commands.js";
 import { EdgeConfigView } from "./device-new.js";
+
+/** The cloud's samples (GET /devices/:id/telemetry) in the shape of lib/live.js's history. */
+function pastOf(items) {
+  return items.map((p) => ({ at: Date.parse(p.at), ampTemp: p.ampTempC, volume: p.volume, cpuTemp: p.cpuTempC, clockOffset: p.clockOffsetMs }));
+}
+
+/**
+ * The charts' series: the cloud's history loaded when the page opened, then the live samples (from the
+ * stream) that came after it; live ones only until the history arrives or when it cannot be read.
+ */
+function useTelemetry(id) {
+  const [past, setPast] = useState({ id: null, samples: [], loadedAt: 0, failed: false });
+  useEffect(() => {
+    let gone = false;
+    get(`/api/v1/devices/${encodeURIComponent(id)}/telemetry`)
+      .then((r) => !gone && setPast({ id, samples: pastOf(r.items), loadedAt: Date.now(), failed: false }))
+      .catch(() => !gone && setPast({ id, samples: [], loadedAt: 0, failed: true }));
+    return () => {
+      gone = true;
+    };
+  }, [id]);
+  const mine = past.id === id ? past : { samples: [], loadedAt: 0, failed: false };
+  const live = historyOf(id).filter((s) => s.at > mine.loadedAt);
+  return { samples: [...mine.samples, ...live], failed: mine.failed };
+}
+
+function Charts({ id }) {
+  const { samples: hist, failed } = useTelemetry(id);
+  return html`<section class="card" aria-labelledby="dev-charts">
+    <h2 id="dev-charts">${t("device.charts")}</h2>
+    <p class="hint" data-samples=${hist.length}>${hist.length > 0 ? t("device.chartsSince", { time: fmtTime(hist[0].at), n: hist.length }) : t("device.chartsHint")}</p>
+    ${failed ? html`<p class="muted">${t("device.historyFailed")}</p>` : null}
+    <${Sparkline} label=${t("device.ampTemp")} unit=" °C" values=${hist.map((s) => s.ampTemp)} />
+    <${Sparkline} label=${t("devices.col.volume")} values=${hist.map((s) => s.volume)} />
+    <${Sparkline} label=${t("device.cpuTemp")} unit=" °C" values=${hist.map((s) => s.cpuTemp)} />
+    <${Sparkline} label=${t("devices.col.clock")} unit=" ms" values=${hist.map((s) => s.clockOffset)} />
+  </section>`;
+}
 
 export function DeviceScreen({ params, can }) {
   const store = useStore(devicesStore);
@@ -27,7 +65,6 @@ export function DeviceScreen({ params, can }) {
   }, [params.id]);
   if (!d) return html`<${Page} title=${t("device.heading")}>${error ? html`<${ErrorBox} error=${error} />` : html`<${Loading} />`}<//>`;
   const tel = d.health.telemetry;
-  const hist = historyOf(d.id);
   const run = async () => {
     const what = confirm;
     setConfirm(null);
@@ -66,14 +103,7 @@ export function DeviceScreen({ params, can }) {
           ${d.health.faults.map((f) => html`<li data-fault=${f.code}><strong>${faultText(f)}</strong>${f.since ? html` · ${fmtDateTime(f.since)}` : null}${f.detail ? html`<br /><span class="muted">${f.detail}</span>` : null}</li>`)}
         </ul>`}
       </section>
-      <section class="card" aria-labelledby="dev-charts">
-        <h2 id="dev-charts">${t("device.charts")}</h2>
-        <p class="hint">${t("device.chartsHint")}</p>
-        <${Sparkline} label=${t("device.ampTemp")} unit=" °C" values=${hist.map((s) => s.ampTemp)} />
-        <${Sparkline} label=${t("devices.col.volume")} values=${hist.map((s) => s.volume)} />
-        <${Sparkline} label=${t("device.cpuTemp")} unit=" °C" values=${hist.map((s) => s.cpuTemp)} />
-        <${Sparkline} label=${t("devices.col.clock")} unit=" ms" values=${hist.map((s) => s.clockOffset)} />
-      </section>
+      <${Charts} id=${d.id} />
     </div>
     ${can("devices.command") ? html`<${DeviceCommands} deviceId=${d.id} currentVolume=${tel?.amp?.volume} />` : null}
     <${ErrorBox} error=${error} />
