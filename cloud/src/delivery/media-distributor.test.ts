@@ -10,7 +10,7 @@ import { MemoryMediaSource, audio, silent } from "./delivery.fixture.js";
 
 const CHUNK = 65_536;
 
-function setup(opts: { maxBytesPerSec?: number; windowMs?: number; burstBytes?: number; bytes?: number } = {}) {
+function setup(opts: { maxBytesPerSec?: number; windowMs?: number; maxWaitMs?: number; burstBytes?: number; bytes?: number } = {}) {
   const clock = new FakeClock(Date.UTC(2026, 2, 2));
   const bus = new MemoryDeliveryBus();
   const source = new MemoryMediaSource();
@@ -21,6 +21,7 @@ function setup(opts: { maxBytesPerSec?: number; windowMs?: number; burstBytes?: 
     bus, source, clock, log: silent,
     referenced: (sha) => (sha === sha256 ? ref : undefined),
     windowMs: opts.windowMs ?? 250,
+    ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
     maxBytesPerSec: opts.maxBytesPerSec ?? 0,
     ...(opts.burstBytes !== undefined ? { burstBytes: opts.burstBytes } : {}),
   });
@@ -58,6 +59,48 @@ describe("MediaDistributor", () => {
     expect(counts).toHaveLength(20);
     expect(Math.max(...counts)).toBeLessThanOrEqual(2);
     expect(s.media.stats().chunksPublished).toBeLessThan(40);
+  });
+
+  it("1,000 requests spread over 1.5 s (a `now` broadcast's targets asking): one round, each chunk once", async () => {
+    const s = setup();
+    for (let i = 0; i < 1000; i++) {
+      s.media.onRequest(`d${i}`, { sha256: s.sha256, missing: all(s.chunks) });
+      await s.clock.advance(1.5);
+    }
+    expect(s.bus.of("media")).toEqual([]); // still asking: nothing sent yet (a fixed 250 ms window sent at 250 ms)
+    await s.clock.advance(248); // the last request came 1.5 ms ago: its quiet time ends 1.5 ms before 250 from now
+    expect(s.bus.of("media")).toEqual([]);
+    await s.clock.advance(1);
+    expect([...perChunk(s.bus).entries()]).toEqual(all(s.chunks).map((i) => [i, 1]));
+    expect(s.media.stats()).toMatchObject({ requests: 1000, rounds: 1, chunksPublished: s.chunks });
+  });
+
+  it("requests that never stop do not hold the file back: a round starts maxWaitMs after the first", async () => {
+    const s = setup({ maxWaitMs: 2000 });
+    const firstSentAt: number[] = [];
+    const start = s.clock.now();
+    for (let i = 0; i < 100; i++) {
+      s.media.onRequest(`d${i}`, { sha256: s.sha256, missing: all(s.chunks) });
+      await s.clock.advance(100);
+      if (firstSentAt.length === 0 && s.bus.of("media").length > 0) firstSentAt.push(s.clock.now() - start);
+    }
+    expect(firstSentAt[0]).toBeGreaterThanOrEqual(2000);
+    expect(firstSentAt[0]).toBeLessThanOrEqual(2100);
+    // Later askers are served in later rounds, each at most maxWaitMs apart: about one round per 2 s of asking.
+    await s.clock.advance(5000);
+    expect(s.media.stats().rounds).toBeGreaterThanOrEqual(4);
+    expect(s.media.stats().rounds).toBeLessThanOrEqual(6);
+  });
+
+  it("a device asking after the round ended still gets the whole file (a new round)", async () => {
+    const s = setup();
+    s.media.onRequest("early", { sha256: s.sha256, missing: all(s.chunks) });
+    await s.clock.advance(1000);
+    expect(s.bus.of("media")).toHaveLength(s.chunks);
+    s.media.onRequest("late", { sha256: s.sha256, missing: all(s.chunks) });
+    await s.clock.advance(1000);
+    expect([...perChunk(s.bus).entries()]).toEqual(all(s.chunks).map((i) => [i, 2]));
+    expect(s.media.stats().rounds).toBe(2);
   });
 
   it("a request for a chunk already sent in this round is served again in the next round (the asker may have missed it)", async () => {

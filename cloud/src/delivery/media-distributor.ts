@@ -3,7 +3,10 @@
  * within `windowMs` are merged, and each missing chunk is published once on `media/{sha256}/{index}` for
  * the broker to fan out.
  *
- * - A round starts `windowMs` after the first request for a file; it sends the union of the chunks asked.
+ * - A round starts once requests for a file stop coming: `windowMs` after the latest one, but at most
+ *   `maxWaitMs` after the first one of the round (so a steady trickle cannot hold a file back). A `now`
+ *   broadcast makes every target ask within a second or two: one round then serves the whole burst, where a
+ *   fixed window shorter than the burst sent the file again for everyone who asked after it closed.
  * - While a round sends, a request for a chunk still queued in it adds nothing. A request for a chunk the
  *   round already sent goes into the next round: the asker may have subscribed after it went out.
  * - A sha256 that no current plan (or allowed command) references is refused and counted: devices cannot
@@ -23,8 +26,13 @@ export interface MediaDistributorDeps {
   log: Logger;
   /** The media reference (size, chunk size) when a current plan or command uses `sha256`, else undefined. */
   referenced: (sha256: string) => MediaRef | undefined;
-  /** Default 250 ms. */
+  /**
+   * Quiet time after the latest request before a round starts (default 600 ms: a busy receiver or broker
+   * delays requests by a few hundred ms, and a gap inside the burst would start a round too early).
+   */
   windowMs?: number;
+  /** Longest wait from the first request of a round to its start, however requests keep coming (default 3000 ms). */
+  maxWaitMs?: number;
   /** Default 2 MiB/s; 0 = unlimited. */
   maxBytesPerSec?: number;
   burstBytes?: number;
@@ -51,6 +59,9 @@ export const DEFAULT_MAX_MEDIA_BYTES_PER_SEC = 2 * 1024 * 1024;
 interface FileState {
   pending: Set<number>;
   timer: TimerHandle | undefined;
+  /** When the open window's first and latest requests came (clock ms). */
+  firstAt: number;
+  lastAt: number;
   /** Chunks of the running round not sent yet. */
   queued: Set<number> | undefined;
 }
@@ -59,6 +70,7 @@ export class MediaDistributor {
   private readonly files = new Map<string, FileState>();
   private readonly bucket: TokenBucket;
   private readonly windowMs: number;
+  private readonly maxWaitMs: number;
   private readonly rounds = new Set<Promise<void>>();
   private closed = false;
   private readonly counts: MediaStats = {
@@ -66,7 +78,8 @@ export class MediaDistributor {
   };
 
   constructor(private readonly deps: MediaDistributorDeps) {
-    this.windowMs = deps.windowMs ?? 250;
+    this.windowMs = deps.windowMs ?? 600;
+    this.maxWaitMs = Math.max(this.windowMs, deps.maxWaitMs ?? 3000);
     const bytesPerSec = deps.maxBytesPerSec ?? DEFAULT_MAX_MEDIA_BYTES_PER_SEC;
     this.bucket = new TokenBucket({ clock: deps.clock, bytesPerSec, ...(deps.burstBytes !== undefined ? { burstBytes: deps.burstBytes } : {}) });
   }
@@ -86,6 +99,7 @@ export class MediaDistributor {
     }
     const st = this.fileState(req.sha256);
     if (st.timer || st.queued || st.pending.size > 0) this.counts.coalescedRequests++;
+    st.lastAt = this.deps.clock.now();
     const chunks = chunkCount(ref);
     for (const index of req.missing) {
       if (index >= chunks) this.counts.badIndexes++;
@@ -105,7 +119,7 @@ export class MediaDistributor {
   private fileState(sha256: string): FileState {
     let st = this.files.get(sha256);
     if (!st) {
-      st = { pending: new Set(), timer: undefined, queued: undefined };
+      st = { pending: new Set(), timer: undefined, firstAt: 0, lastAt: 0, queued: undefined };
       this.files.set(sha256, st);
     }
     return st;
@@ -118,17 +132,35 @@ export class MediaDistributor {
       this.files.delete(sha256);
       return;
     }
+    st.firstAt = this.deps.clock.now();
+    st.lastAt = Math.max(st.lastAt, st.firstAt);
+    this.wait(sha256, st, this.windowMs);
+  }
+
+  /**
+   * One timer per window, not one per request: when it fires it checks whether a request came since and,
+   * if so, waits again for the rest of the quiet time (bounded by maxWaitMs from the window's start).
+   */
+  private wait(sha256: string, st: FileState, ms: number): void {
     st.timer = this.deps.clock.setTimeout(() => {
       st.timer = undefined;
-      const round = this.round(sha256, st)
-        .catch((err: unknown) => this.deps.log.error({ sha256, err: errorMessage(err) }, "media round failed"))
-        .finally(() => {
-          this.rounds.delete(round);
-          st.queued = undefined;
-          this.arm(sha256, st);
-        });
-      this.rounds.add(round);
-    }, this.windowMs);
+      if (this.closed) return;
+      const now = this.deps.clock.now();
+      const left = Math.min(st.lastAt + this.windowMs, st.firstAt + this.maxWaitMs) - now;
+      if (left > 0) return this.wait(sha256, st, left);
+      this.startRound(sha256, st);
+    }, ms);
+  }
+
+  private startRound(sha256: string, st: FileState): void {
+    const round = this.round(sha256, st)
+      .catch((err: unknown) => this.deps.log.error({ sha256, err: errorMessage(err) }, "media round failed"))
+      .finally(() => {
+        this.rounds.delete(round);
+        st.queued = undefined;
+        this.arm(sha256, st);
+      });
+    this.rounds.add(round);
   }
 
   private async round(sha256: string, st: FileState): Promise<void> {
