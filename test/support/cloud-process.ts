@@ -4,7 +4,7 @@
  * SSE reader; and the same cloud started in-process (startCloudInProcess).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +64,62 @@ export function runCloud(env: Record<string, string>, args: readonly string[] = 
   proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return { proc, exited, stdout: () => out, stderr: () => err };
+}
+
+export interface ReadyLine {
+  httpUrl: string;
+  /** The embedded broker's MQTT port, or "external" with MQTT_URL. */
+  mqtt: number | "external";
+  ws: number | "off";
+  dataDir: string;
+}
+
+const READY_ANY = /^loa-cloud ready http=(\S+) mqtt=(\d+|external) ws=(\d+|off) data=(.+)$/m;
+
+/** Wait for the ready line of a cloud started with runCloud (either broker mode); throws if it exits first. */
+export async function waitForReady(run: Pick<CloudProcess, "proc" | "exited" | "stdout" | "stderr">, timeoutMs = 20_000): Promise<ReadyLine> {
+  const until = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void run.exited.then((c) => (exitCode = c));
+  for (;;) {
+    const m = READY_ANY.exec(run.stdout());
+    if (m?.[1] && m[2] && m[3] && m[4]) {
+      const num = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
+      return { httpUrl: m[1], mqtt: num(m[2]) as ReadyLine["mqtt"], ws: num(m[3]) as ReadyLine["ws"], dataDir: m[4] };
+    }
+    if (exitCode !== undefined) throw new Error(`loa-cloud exited with ${exitCode} before ready:\n${run.stdout()}\n${run.stderr()}`);
+    if (Date.now() > until) {
+      run.proc.kill("SIGKILL");
+      throw new Error(`loa-cloud not ready within ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * TCP ports a process listens on (Linux: its socket inodes matched against /proc/net/tcp and tcp6), so a
+ * test can check what a child really opened, whatever it logs.
+ */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m?.[1]) inodes.add(m[1]);
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // cols: sl local_address rem_address st ... inode (index 9); st 0A = LISTEN
+      const [local, state, inode] = [cols[1], cols[3], cols[9]];
+      if (state === "0A" && inode && inodes.has(inode) && local) ports.add(parseInt(local.split(":")[1] ?? "", 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 /** Start on 127.0.0.1 with free ports and wait for the ready line. */
