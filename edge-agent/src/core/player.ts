@@ -93,6 +93,8 @@ export class Player {
   private readonly runs = new Set<Promise<void>>();
   private readonly emitFn: PlayerDeps["emit"];
   private readonly tone: ToneContext;
+  /** Run `fn` on a later turn of the event loop (FakeClock: a 0 ms timer, so tests stay exact). */
+  private readonly later: (fn: () => void) => void;
   private closed = false;
 
   constructor(deps: PlayerDeps) {
@@ -108,7 +110,8 @@ export class Player {
     this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, ...deps.options };
     this.amp = new AmpControl(deps.amp, deps.clock, deps.log, this.opts.idleOffS * 1000);
     // On the real clock a zero-delay timer costs 1 ms or more; the next loop turn is enough there.
-    this.arbiter = new Arbiter(realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0));
+    this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
+    this.arbiter = new Arbiter(this.later);
     this.waker = new Waker(deps.clock);
     this.tone = {
       clock: this.clock, amp: this.amp, arbiter: this.arbiter, decoder: this.decoder, sink: this.sink,
@@ -335,9 +338,12 @@ export class Player {
       this.ampFault(e, e.amp.error);
     }
     const volume = e.item.volume ?? this.opts.defaultVolume;
-    this.amp.startPlay(volume).catch((err: unknown) => this.ampFault(e, err));
     const handle = this.sink.play(job.pcm, { playId: e.id, durationMs: e.item.media.durationMs });
     e.handle = handle;
+    // The play_started report and the unmute (a Modbus write) go one loop turn after the first sample: the
+    // sample is what must be on time. On a board the unmute reaches the amplifier ~10 ms later whatever
+    // (9600 baud; the volume ramps up from there, §5); where many players share a process (the fleet
+    // simulator) every start due now is made before any of them does its bookkeeping.
     if (e.interruptedBy !== undefined) handle.stop();
     let startedLocal: number;
     try {
@@ -345,7 +351,9 @@ export class Player {
     } catch (err) {
       throw new PlayFailure("sink_failed", errorMessage(err));
     }
+    await new Promise<void>((resolve) => this.later(resolve));
     this.announceStart(e, startedLocal);
+    this.amp.startPlay(volume).catch((err: unknown) => this.ampFault(e, err));
     const result = await handle.done.catch((err: unknown) => new PlayFailure("sink_failed", errorMessage(err)));
     if (result instanceof PlayFailure) return this.emitFailure(e, result);
     if (e.interruptedBy === undefined) {
