@@ -48,8 +48,6 @@ export interface CloudProcess {
   exited: Promise<number | null>;
 }
 
-const READY = /^loa-cloud ready http=(\S+) mqtt=(\d+) ws=(\S+) data=(.+)$/m;
-
 /** The environment without any LOA_* / MQTT_URL of the machine, plus `env`. */
 export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LOA_") && k !== "MQTT_URL"));
@@ -74,7 +72,7 @@ export interface ReadyLine {
   dataDir: string;
 }
 
-const READY_ANY = /^loa-cloud ready http=(\S+) mqtt=(\d+|external) ws=(\d+|off) data=(.+)$/m;
+const READY = /^loa-cloud ready http=(\S+) mqtt=(\d+|external) ws=(\d+|off) data=(.+)$/m;
 
 /** Wait for the ready line of a cloud started with runCloud (either broker mode); throws if it exits first. */
 export async function waitForReady(run: Pick<CloudProcess, "proc" | "exited" | "stdout" | "stderr">, timeoutMs = 20_000): Promise<ReadyLine> {
@@ -82,7 +80,7 @@ export async function waitForReady(run: Pick<CloudProcess, "proc" | "exited" | "
   let exitCode: number | null | undefined;
   void run.exited.then((c) => (exitCode = c));
   for (;;) {
-    const m = READY_ANY.exec(run.stdout());
+    const m = READY.exec(run.stdout());
     if (m?.[1] && m[2] && m[3] && m[4]) {
       const num = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
       return { httpUrl: m[1], mqtt: num(m[2]) as ReadyLine["mqtt"], ws: num(m[3]) as ReadyLine["ws"], dataDir: m[4] };
@@ -125,19 +123,12 @@ export function listeningPorts(pid: number): number[] {
 /** Start on 127.0.0.1 with free ports and wait for the ready line. */
 export async function startCloudProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<CloudProcess> {
   const run = runCloud({ LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "0", ...env });
-  const until = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void run.exited.then((c) => (exitCode = c));
-  for (;;) {
-    const m = READY.exec(run.stdout());
-    if (m?.[1] && m[2]) return { ...run, httpUrl: m[1], mqttPort: Number(m[2]) };
-    if (exitCode !== undefined) throw new Error(`loa-cloud exited with ${exitCode} before ready:\n${run.stdout()}\n${run.stderr()}`);
-    if (Date.now() > until) {
-      run.proc.kill("SIGKILL");
-      throw new Error(`loa-cloud not ready within ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  const ready = await waitForReady(run, timeoutMs);
+  if (ready.mqtt === "external") {
+    run.proc.kill("SIGKILL");
+    throw new Error("startCloudProcess is for the embedded broker; with MQTT_URL use runCloud and waitForReady");
   }
+  return { ...run, httpUrl: ready.httpUrl, mqttPort: ready.mqtt };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when it had to be killed). */
