@@ -12,7 +12,7 @@
  * ffmpeg decoder.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT, check, max, result, runBench, round, sleep, waitFor, MB } from "./lib/bench.mjs";
@@ -24,6 +24,19 @@ import { seedAreas } from "./lib/seed.mjs";
 // LOA_BENCH_EDGE_MAIN: another build of the receiver to measure (e.g. a bundled one), default the compiled one.
 const EDGE_MAIN = process.env.LOA_BENCH_EDGE_MAIN ?? join(ROOT, "edge-agent", "dist", "main.js");
 const LOA_SIM = join(ROOT, "firmware-sim", "bin", "loa-sim.js");
+const UNIT = join(ROOT, "edge-agent", "deploy", "loa-edge.service");
+
+/** The node flags of the receiver as deployed: those of ExecStart in the systemd unit (the launcher's shebang has the same, a test checks). */
+function deployedNodeFlags(unitText = readFileSync(UNIT, "utf8")) {
+  const exec = /^ExecStart=(.*)$/m.exec(unitText)?.[1] ?? "";
+  const words = exec.trim().split(/\s+/);
+  const flags = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith("--")) break;
+    flags.push(w);
+  }
+  return flags;
+}
 
 /** RSS samples (bytes) every second and CPU over the window, of the process or its whole tree. */
 async function measure(pid, seconds, { tree = false } = {}) {
@@ -109,8 +122,9 @@ runBench("footprint", async ({ dir, smoke, note }) => {
     const configPath = join(edgeDir, "edge.json");
     await writeFile(configPath, JSON.stringify({ ...edgeConfig, mqttUrl: cloud.mqttUrl, dataDir: join(edgeDir, "data"), amp: { transport: "serial", port: amp.port }, sink: { type: "file" }, logLevel: "warn" }));
     note(`receiver ${device.id}: waiting for its ${plays} plays to be ready`);
-    // LOA_BENCH_EDGE_FLAGS: node flags for the receiver only (e.g. "--max-semi-space-size=1"), to try what closes a miss.
-    const flags = (process.env.LOA_BENCH_EDGE_FLAGS ?? "").split(" ").filter(Boolean);
+    // The receiver as deployed: the systemd unit's node flags. LOA_BENCH_EDGE_FLAGS replaces them (to try others; "" = none).
+    const flags = process.env.LOA_BENCH_EDGE_FLAGS !== undefined ? process.env.LOA_BENCH_EDGE_FLAGS.split(" ").filter(Boolean) : deployedNodeFlags();
+    note(`receiver node flags: ${flags.join(" ") || "(none)"}`);
     const receiver = spawnNode([...flags, EDGE_MAIN, "--config", configPath]);
     cleanups.push(() => stopProcess(receiver));
     const baseline = spawnNode(["-e", "setInterval(()=>{},1e3)"]);
@@ -137,7 +151,7 @@ runBench("footprint", async ({ dir, smoke, note }) => {
         ratio: idle.rssMb / bare.rssMb,
         target: "idle RSS ≤ baseline + 25 MB; idle CPU ≤ 1 %",
         checks: [check("idle RSS MB", idle.rssMaxMb, round(limitMb, 1)), check("idle CPU %", idle.cpuPct, 1)],
-        notes: "receiver with a serial amplifier (loa-sim amp on socat) and the WAV file sink; play figures include ffmpeg in the tree ones",
+        notes: `receiver with a serial amplifier (loa-sim amp on socat) and the WAV file sink, node flags of the systemd unit (${flags.join(" ") || "none"}); play figures include ffmpeg in the tree ones`,
       }),
     ];
   } finally {

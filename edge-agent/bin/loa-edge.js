@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Thin launcher: the workspace ships compiled JS (npm run build), never tsx.
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
+// Thin launcher: the workspace ships compiled JS (npm run build), never tsx. The node flags are the
+// receiver's small-board settings, the same as ExecStart in deploy/loa-edge.service (docs/performance.md).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
