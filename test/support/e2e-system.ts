@@ -1,0 +1,166 @@
+/**
+ * The whole system as separate processes (ARCHITECTURE §1, §9): `loa-cloud` on fixed free loopback ports (so
+ * a SIGKILLed cloud comes back on the same ports and data dir) and `loa-sim fleet` against it, with an API
+ * token, communes for the receivers, bulletin upload and broadcast helpers, and one `cleanup()` that kills
+ * every process it started and removes its temp dir, whatever state the test left them in.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Play } from "@loa/shared";
+import { generateTone } from "../../cloud/src/adapters/ffmpeg/tone.js";
+import { ANY, RestClient } from "../../firmware-sim/src/fleet/rest-client.js";
+import type { PlayRecord } from "../../firmware-sim/src/fleet/play-log.js";
+import { startCloudProcess, type CloudProcess } from "./cloud-process.js";
+import { fleetControl, freePort, startFleetProcess, stopProcess, type FleetProcess } from "./fleet-process.js";
+import { loginCookie } from "./login.js";
+
+const PASSWORD = "mat-khau-e2e-tien-trinh-1";
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ReceiverView {
+  deviceId: string;
+  name: string;
+  areaId: string;
+  status: string;
+  online: boolean;
+  playing: boolean;
+  faults: string[];
+}
+
+export class E2eSystem {
+  cloud: CloudProcess | undefined;
+  fleet: FleetProcess | undefined;
+  api!: RestClient;
+  token = "";
+  communes: string[] = [];
+
+  private constructor(readonly dir: string, readonly httpPort: number, readonly mqttPort: number) {}
+
+  /** A temp dir, two free ports, the cloud, an admin API token and two communes with a village each. */
+  static async create(name: string): Promise<E2eSystem> {
+    const dir = await mkdtemp(join(tmpdir(), `loa-e2e-${name}-`));
+    const sys = new E2eSystem(dir, await freePort(), await freePort());
+    try {
+      await sys.startCloud();
+      await sys.setup();
+    } catch (err) {
+      await sys.cleanup();
+      throw err;
+    }
+    return sys;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** (Re)start the cloud on the same ports and data dir. */
+  async startCloud(): Promise<void> {
+    this.cloud = await startCloudProcess({
+      LOA_HTTP_PORT: String(this.httpPort), LOA_MQTT_PORT: String(this.mqttPort), LOA_MQTT_WS_PORT: "off",
+      LOA_DATA_DIR: join(this.dir, "cloud"), LOA_ADMIN_PASSWORD: PASSWORD,
+    });
+  }
+
+  /** kill -9: no shutdown path at all (no offline status, no flush beyond what was already durable). */
+  async killCloud(): Promise<void> {
+    const c = this.cloud;
+    if (!c) return;
+    c.proc.kill("SIGKILL");
+    await c.exited;
+  }
+
+  private async setup(): Promise<void> {
+    const cookie = await loginCookie(this.httpUrl, "admin", PASSWORD);
+    const res = await fetch(`${this.httpUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name: "e2e" }) });
+    this.token = ((await res.json()) as { token: string }).token;
+    this.api = new RestClient({ baseUrl: this.httpUrl, token: this.token });
+    const me = (await this.api.get("/api/v1/me", ANY)) as { user: { areaId: string } };
+    for (const name of ["Xã Một", "Xã Hai"]) {
+      const commune = ((await this.api.post("/api/v1/areas", { json: { name, parentId: me.user.areaId, kind: "commune" } }, ANY)) as { id: string }).id;
+      await this.api.post("/api/v1/areas", { json: { name: `Thôn của ${name}`, parentId: commune, kind: "village" } }, ANY);
+      this.communes.push(commune);
+    }
+  }
+
+  /** `loa-sim fleet` with `count` receivers spread over the communes, state and data in the temp dir. */
+  async startFleet(count: number): Promise<FleetProcess> {
+    this.fleet = await startFleetProcess({
+      cloud: this.httpUrl, apiToken: this.token, count, areaIds: this.communes,
+      statePath: join(this.dir, "fleet.json"), dataDir: join(this.dir, "fleet-data"), mqttUrl: `mqtt://127.0.0.1:${this.mqttPort}`,
+      args: ["--jitter-ms", "500", "--amp-poll-s", "1", "--telemetry-s", "5", "--log-level", "warn"],
+    });
+    return this.fleet;
+  }
+
+  get ctl(): ReturnType<typeof fleetControl> {
+    if (!this.fleet) throw new Error("no fleet running");
+    return fleetControl(this.fleet.controlUrl);
+  }
+
+  async receivers(): Promise<ReceiverView[]> {
+    return (await this.ctl.get<{ items: ReceiverView[] }>("/receivers")).items;
+  }
+
+  /** What the fleet really played for a broadcast (real start times on the machine clock). */
+  async fleetPlays(broadcastId: string): Promise<PlayRecord[]> {
+    return (await this.ctl.get<{ items: PlayRecord[] }>(`/plays?playId=${encodeURIComponent(broadcastId)}`)).items;
+  }
+
+  /** Every receiver online in the cloud (`online` or `fault`: connected). */
+  async allOnline(count: number, ms = 30_000): Promise<string[]> {
+    return until(`${count} receivers online in the cloud`, async () => {
+      const { items } = (await this.api.get("/api/v1/devices", ANY)) as { items: { id: string; state: string }[] };
+      const on = items.filter((d) => d.state !== "offline");
+      return items.length === count && on.length === count ? on.map((d) => d.id) : undefined;
+    }, ms);
+  }
+
+  /** Upload an ffmpeg-made sine of `seconds` through the multipart route (transcoded by the cloud). */
+  async uploadTone(seconds: number, title: string): Promise<{ id: string; sha256: string; durationMs: number; bytes: number }> {
+    const wav = await generateTone({ durationMs: seconds * 1000, freqHz: 440, outPath: join(this.dir, `tone-${seconds}.wav`), gainDb: 12 });
+    const form = new FormData();
+    form.set("title", title);
+    form.set("file", new Blob([await readFile(wav)], { type: "audio/wav" }), "tone.wav");
+    const { bulletin } = (await this.api.post("/api/v1/bulletins", { form }, ANY)) as { bulletin: { id: string; sha256: string; durationMs: number; bytes: number } };
+    return bulletin;
+  }
+
+  /** A broadcast of the bulletin to both communes at `at` (epoch ms, a whole second). */
+  async broadcastAt(bulletinId: string, at: number): Promise<string> {
+    const body = { bulletinId, targets: { areaIds: this.communes, deviceIds: [] }, priority: "normal", when: { at: new Date(at).toISOString() } };
+    const created = (await this.api.post("/api/v1/broadcasts", { json: body }, ANY)) as { broadcast: { id: string } };
+    return created.broadcast.id;
+  }
+
+  async plays(broadcastId: string): Promise<Play[]> {
+    return ((await this.api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
+  }
+
+  /** Waits until the cloud holds `n` plays of the broadcast, each in one of `statuses`. */
+  playsIn(broadcastId: string, n: number, statuses: readonly string[], ms = 30_000): Promise<Play[]> {
+    return until(`${n} plays ${statuses.join("|")}`, async () => {
+      const p = await this.plays(broadcastId);
+      return p.length === n && p.every((x) => statuses.includes(x.status)) ? p : undefined;
+    }, ms);
+  }
+
+  /** Kill whatever is still running (fleet first, SIGKILL after a short grace) and remove the temp dir. */
+  async cleanup(): Promise<void> {
+    const procs = [this.fleet, this.cloud].filter((p): p is FleetProcess | CloudProcess => p !== undefined);
+    for (const p of procs) await stopProcess(p, 3000).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
