@@ -217,12 +217,9 @@ const PUBLIC_ROUTES = ["GET /api/v1/openapi.json", "GET /healthz", "POST /api/v1
 
 /**
  * Writes that answer 404 outside the caller's reach. API tokens belong to a user, not an area: someone
- * else's token does not exist for the caller. Bulletin delete and broadcast patch check the read scope
- * first, so they answer 404 where docs/api.md says writes answer 403 (areas, users and devices do answer
- * 403); bulletins-audio.test.ts and broadcasts.test.ts pin those 404s, so they stay listed here until the
- * team picks one rule (reported in issue #5).
+ * else's token does not exist for the caller.
  */
-const WRITES_ANSWERING_404 = ["DELETE /api/v1/tokens/{id}", "DELETE /api/v1/bulletins/{id}", "PATCH /api/v1/broadcasts/{id}"];
+const WRITES_ANSWERING_404 = ["DELETE /api/v1/tokens/{id}"];
 
 const OTHER_PASSWORD = "quan-tri-xa-hai-2";
 

@@ -142,14 +142,13 @@ function registerPatch(api: ApiRouter, ctx: RouteContext, d: DeliveryApi): void 
     responses: {
       200: { description: "changed (or already so)", schema: BroadcastDetail },
       ...AUTH_ERRORS,
-      404: PROBLEM("unknown or outside your area"),
+      404: PROBLEM("unknown broadcast"),
       409: PROBLEM("broadcast_final: cancelled or done broadcasts do not change"),
       422: PROBLEM("invalid body"),
     },
     handler: async (call) => {
       const id = call.param("id");
-      const before = visible(call, ctx, id);
-      call.authorize("broadcasts.write", before.areaId, `broadcast ${id}`);
+      const before = call.visible(ctx.catalog.data().broadcasts, id, "broadcasts.write", "broadcast");
       const { status, order } = call.body;
       const changed = await ctx.catalog.update((draft) => {
         const b = draft.broadcasts.find((x) => x.id === id);

@@ -284,11 +284,11 @@ function registerDelete(api: ApiRouter, env: Env): void {
     path: "/api/v1/bulletins/:id",
     summary: "Delete a bulletin; its file goes too unless another bulletin shares the content",
     tag: TAG,
-    responses: { 204: { description: "deleted" }, ...AUTH_ERRORS, 404: PROBLEM("unknown or outside your area"), 409: PROBLEM("an active or paused broadcast uses it") },
+    responses: { 204: { description: "deleted" }, ...AUTH_ERRORS, 404: PROBLEM("unknown bulletin"), 409: PROBLEM("an active or paused broadcast uses it") },
     handler: async (call) => {
       const id = call.param("id");
-      const bulletin = visibleBulletin(call, ctx, id);
-      call.authorize("bulletins.write", bulletin.areaId, `bulletin ${id}`);
+      // a write outside the subtree is 403, like every write (docs/api.md "Scope")
+      const bulletin = call.visible(ctx.catalog.data().bulletins, id, "bulletins.write", "bulletin");
       await ctx.catalog.update((draft) => {
         const users = draft.broadcasts.filter((b) => b.bulletinId === id && (b.status === "active" || b.status === "paused"));
         if (users.length > 0) throw conflictOf(id, users.map((b) => b.id));
