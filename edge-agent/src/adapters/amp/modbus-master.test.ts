@@ -7,6 +7,7 @@ const U = 1;
 const readControls: ModbusRequest = { kind: "readHolding", unitId: U, address: 0, quantity: 5 };
 const readInputs: ModbusRequest = { kind: "readInput", unitId: U, address: 16, quantity: 5 };
 const writeVolume = (value: number): ModbusRequest => ({ kind: "writeSingle", unitId: U, address: 1, value });
+const readOne = (address: number): ModbusRequest => ({ kind: "readHolding", unitId: U, address, quantity: 1 });
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -24,6 +25,13 @@ function track<T>(p: Promise<T>): { result: Outcome<T> | undefined } {
     (value) => (t.result = { ok: true, value }),
     (error: unknown) => (t.result = { ok: false, error }),
   );
+  return t;
+}
+
+/** Track `p` while `ms` of fake time pass. */
+async function settled<T>(r: Rig, p: Promise<T>, ms: number): Promise<{ result: Outcome<T> | undefined }> {
+  const t = track(p);
+  await r.run(ms);
   return t;
 }
 
@@ -156,6 +164,55 @@ describe("ModbusMaster", () => {
     await rig.run(120);
     expect(second.result).toMatchObject({ ok: true, value: { address: 1, value: 30 } });
     expect(rig.master.stats.staleFrames).toBe(1);
+  });
+
+  // Two reads of one register each look alike on the wire: only the order tells whose reply a frame is.
+  it("never takes a late reply to a timed-out read for the answer to the next read of the same shape", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 0 });
+    rig.slave.holding.set(1, 37);
+    rig.slave.next({ kind: "late", ms: 350 }, { kind: "late", ms: 100 });
+    const first = track(rig.master.request(readOne(1)));
+    await rig.run(300);
+    expect(ampError(first).code).toBe("amp_timeout");
+    const second = track(rig.master.request(readOne(4)));
+    await rig.run(120); // the reply "37" to the first read comes at 350, the second's own "15" at 400
+    expect(second.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [15] } });
+    expect(rig.master.stats).toMatchObject({ staleFrames: 1, timeouts: 1 });
+  });
+
+  it("a retry takes the late reply to its own first attempt; the second attempt's reply, later still, is dropped", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 1 });
+    rig.slave.holding.set(1, 37);
+    // A: attempts at 0 and 300, replies at 400 and 700. B goes out at 400, its replies come at 750 and 1050.
+    rig.slave.next({ kind: "late", ms: 400 }, { kind: "late", ms: 400 }, { kind: "late", ms: 350 }, { kind: "late", ms: 350 });
+    const t0 = rig.clock.now();
+    const a = track(rig.master.request(readOne(4)));
+    const b = track(rig.master.request(readOne(1)));
+    await rig.run(800);
+    expect(a.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [15] } });
+    expect(b.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [37] } });
+    expect(rig.slave.trace.map((x) => x.t - t0)).toEqual([0, 300, 400, 700]);
+    expect(rig.master.stats).toMatchObject({ attempts: 4, timeouts: 2, staleFrames: 1, failures: 0 });
+    await rig.run(300); // B's second reply, with nothing asked, is dropped
+    const c = track(rig.master.request(readOne(4)));
+    await rig.run(10);
+    expect(c.result).toMatchObject({ ok: true, value: { values: [15] } });
+    expect(rig.master.stats.staleFrames).toBe(2);
+  });
+
+  it("stops waiting for a late reply lateReplyMs after its timeout, or when the line closes", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 0, lateReplyMs: 500 });
+    rig.slave.next({ kind: "silent" });
+    expect(ampError(await settled(rig, rig.master.request(readOne(1)), 300)).code).toBe("amp_timeout");
+    await rig.run(500);
+    expect((await settled(rig, rig.master.request(readOne(4)), 10)).result).toMatchObject({ ok: true, value: { values: [15] } });
+    rig.slave.next({ kind: "silent" });
+    expect(ampError(await settled(rig, rig.master.request(readOne(1)), 300)).code).toBe("amp_timeout");
+    rig.slaveEnd()?.destroy(); // the line is lost and reopened: nothing late comes over the new one
+    await rig.run(200, 20);
+    expect(rig.transport.isOpen).toBe(true);
+    expect((await settled(rig, rig.master.request(readOne(4)), 10)).result).toMatchObject({ ok: true, value: { values: [15] } });
+    expect(rig.master.stats.staleFrames).toBe(0);
   });
 
   it("drops a stray reply of another function while waiting", async () => {

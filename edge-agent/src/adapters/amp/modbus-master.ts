@@ -2,8 +2,11 @@
  * Modbus RTU master: matches each request to its reply, the zigbee-herdsman "Waitress" way (STYLE: serial the
  * herdsman way; ARCHITECTURE §5). RS-485 is half duplex, so one request is on the line at a time (a queue).
  * Each attempt waits `timeoutMs`; a timeout or a reply with a bad CRC is retried up to `retries` times. The
- * frame parser is reset before every attempt and replies that do not answer the request in flight (a late
- * reply to an earlier one, another unit) are dropped, so stale bytes are never taken for a fresh answer.
+ * frame parser is reset before every attempt and replies that do not answer the request in flight (another
+ * unit, function, address or count) are dropped. Modbus RTU has no transaction id, and two reads of one
+ * register each look alike on the wire, so a timed-out attempt is remembered as *owed*: a slave answers in
+ * order, so the next frames that fit it are its late reply and are dropped too (see `payOwed`). Stale bytes
+ * are never taken for a fresh answer as long as a late reply comes within `lateReplyMs` of its timeout.
  */
 import {
   RTU_DEFAULT_GAP_MS,
@@ -38,9 +41,11 @@ export interface ModbusMasterOptions {
   retries: number;
   /** Silence that ends a reply; after a bad CRC the retry goes out once the line was quiet this long. */
   gapMs: number;
+  /** How long after an attempt timed out its late reply is still expected (and dropped when it comes). */
+  lateReplyMs: number;
 }
 
-export const DEFAULT_MODBUS_MASTER_OPTIONS: ModbusMasterOptions = { timeoutMs: 300, retries: 2, gapMs: RTU_DEFAULT_GAP_MS };
+export const DEFAULT_MODBUS_MASTER_OPTIONS: ModbusMasterOptions = { timeoutMs: 300, retries: 2, gapMs: RTU_DEFAULT_GAP_MS, lateReplyMs: 1_000 };
 
 export interface ModbusMasterDeps {
   transport: SerialTransport;
@@ -61,7 +66,7 @@ export interface ModbusMasterStats {
   crcErrors: number;
   /** Exception replies. */
   exceptions: number;
-  /** Well-formed frames that did not answer the request in flight (late replies, other units). */
+  /** Well-formed frames that did not answer the request in flight (late replies to timed-out attempts, other units). */
   staleFrames: number;
   /** Requests that finally failed (any code). */
   failures: number;
@@ -76,9 +81,19 @@ type Outcome =
 
 interface Pending {
   req: ModbusRequest;
+  /** The request's bytes on the wire. */
+  frame: Buffer;
   settle: (o: Outcome) => void;
   crcSeen: boolean;
   silence: TimerHandle | undefined;
+}
+
+/** An attempt that got no reply in time: its reply may still come, late, and must not answer another request. */
+interface Owed {
+  req: ModbusRequest;
+  frame: Buffer;
+  /** Clock time after which its reply is no longer expected. */
+  until: number;
 }
 
 export class ModbusMaster implements ModbusClient {
@@ -89,6 +104,8 @@ export class ModbusMaster implements ModbusClient {
   private readonly parser: RtuFrameParser;
   private queue: Promise<unknown> = Promise.resolve();
   private pending: Pending | undefined;
+  /** Timed-out attempts whose late replies may still come, oldest first. */
+  private owed: Owed[] = [];
   private readonly counters: ModbusMasterStats = {
     requests: 0, attempts: 0, retries: 0, timeouts: 0, crcErrors: 0, exceptions: 0, staleFrames: 0, failures: 0,
   };
@@ -102,7 +119,10 @@ export class ModbusMaster implements ModbusClient {
     this.parser = new RtuFrameParser({ direction: "response", clock: this.clock, gapMs: this.options.gapMs });
     this.unsubscribe = [
       this.transport.on("data", (chunk) => this.onData(chunk)),
-      this.transport.on("close", (err) => this.pending?.settle({ kind: "down", error: err ?? new Error("line closed") })),
+      this.transport.on("close", (err) => {
+        this.owed = []; // nothing late comes over a line that closed
+        this.pending?.settle({ kind: "down", error: err ?? new Error("line closed") });
+      }),
     ];
   }
 
@@ -150,9 +170,14 @@ export class ModbusMaster implements ModbusClient {
     this.counters.attempts++;
     this.parser.reset();
     return new Promise<Outcome>((resolve) => {
-      const timer = this.clock.setTimeout(() => p.settle({ kind: p.crcSeen ? "crc" : "timeout" }), this.options.timeoutMs);
+      const timer = this.clock.setTimeout(() => {
+        // After a damaged reply the answer came and went; after silence it may still come, late.
+        if (!p.crcSeen) this.owe(p);
+        p.settle({ kind: p.crcSeen ? "crc" : "timeout" });
+      }, this.options.timeoutMs);
       const p: Pending = {
         req,
+        frame,
         crcSeen: false,
         silence: undefined,
         settle: (o) => {
@@ -170,7 +195,11 @@ export class ModbusMaster implements ModbusClient {
 
   private onData(chunk: Buffer): void {
     const p = this.pending;
-    if (!p) return; // nothing asked: whatever this is, it answers nothing (the parser is reset per attempt)
+    if (!p) {
+      // Nothing asked: only a late reply can come now; let it pay what it owes (the parser is reset per attempt).
+      if (this.owed.length > 0) this.take(undefined, this.parser.push(chunk));
+      return;
+    }
     const crcBefore = this.parser.stats.crcErrors;
     this.take(p, this.parser.push(chunk));
     if (this.pending !== p) return;
@@ -196,22 +225,54 @@ export class ModbusMaster implements ModbusClient {
     p.crcSeen = true;
   }
 
-  private take(p: Pending, frames: Buffer[]): void {
+  private take(p: Pending | undefined, frames: Buffer[]): void {
     for (const frame of frames) {
-      const outcome = this.match(p.req, frame);
-      if (outcome) return p.settle(outcome);
+      const reply = this.decode(frame);
+      if (!reply) continue;
+      const outcome = this.payOwed(p, reply, frame);
+      if (outcome === "dropped" || !p) continue;
+      const result = outcome ?? this.match(p.req, reply, frame);
+      if (result) return p.settle(result);
     }
   }
 
-  private match(req: ModbusRequest, frame: Buffer): Outcome | undefined {
-    let reply: ModbusReply;
+  private owe(p: Pending): void {
+    this.owed.push({ req: p.req, frame: p.frame, until: this.clock.now() + this.options.lateReplyMs });
+  }
+
+  /**
+   * A half-duplex slave answers in order, so a frame that fits a timed-out attempt (the oldest it fits) is that
+   * attempt's late reply: the ones owed before it will not be answered any more, and it is dropped. Unless the
+   * attempt asked exactly what the one in flight asks (a retry, a repeated poll): then it is as good an answer,
+   * and the attempt in flight is owed in its place, since its own reply is still to come.
+   * Returns undefined when the frame pays nothing.
+   */
+  private payOwed(p: Pending | undefined, reply: ModbusReply, frame: Buffer): Outcome | "dropped" | undefined {
+    const now = this.clock.now();
+    this.owed = this.owed.filter((o) => o.until > now);
+    const i = this.owed.findIndex((o) => answers(o.req, reply));
+    const paid = this.owed[i];
+    if (!paid) return undefined;
+    this.owed.splice(0, i + 1);
+    if (p && paid.frame.equals(p.frame)) {
+      this.owe(p);
+      return this.match(p.req, reply, frame);
+    }
+    this.stale(paid.req, frame, "late reply to an attempt that timed out");
+    return "dropped";
+  }
+
+  private decode(frame: Buffer): ModbusReply | undefined {
     try {
-      reply = decodeResponse(frame);
+      return decodeResponse(frame);
     } catch (err) {
       this.counters.staleFrames++;
       this.log.debug({ frame: frame.toString("hex"), err: errorMessage(err) }, "undecodable reply dropped");
       return undefined;
     }
+  }
+
+  private match(req: ModbusRequest, reply: ModbusReply, frame: Buffer): Outcome | undefined {
     if (!isReplyTo(req, reply)) return this.stale(req, frame, "answers another request");
     if (reply.kind === "exception") {
       this.counters.exceptions++;
@@ -255,6 +316,18 @@ export class ModbusMaster implements ModbusClient {
           ...info, attempts,
         });
     }
+  }
+}
+
+/** Whether `reply` is a possible answer to `req`: same unit and function, and a matching echo or count. */
+function answers(req: ModbusRequest, reply: ModbusReply): boolean {
+  if (!isReplyTo(req, reply)) return false;
+  if (reply.kind === "exception") return true;
+  try {
+    expectReply(req, reply);
+    return true;
+  } catch {
+    return false;
   }
 }
 
