@@ -57,7 +57,10 @@ runBench("sync", async ({ dir, smoke, note }) => {
   const s = await seededCloud({ dir, devices: n, bulletins: [smoke ? 3 : 10] });
   try {
     const bulletin = s.bulletins[0];
-    const fleet = await startFleetProcesses({ dir, records: s.records, mqttUrl: s.cloud.mqttUrl, processes: smoke ? 1 : 2, jitterMs: smoke ? 0 : 2_000 });
+    // LOA_BENCH_SYNC_PROCESSES: fleet child processes (default 2, one per core of the reference machine; more
+    // processes spread the event loops but add no CPU, see docs/performance.md).
+    const processes = smoke ? 1 : Math.max(1, Number(process.env.LOA_BENCH_SYNC_PROCESSES ?? 2));
+    const fleet = await startFleetProcesses({ dir, records: s.records, mqttUrl: s.cloud.mqttUrl, processes, jitterMs: smoke ? 0 : 2_000 });
     try {
       await fleet.waitOnline(n, 90_000);
       await sleep(3_000);
