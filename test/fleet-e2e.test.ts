@@ -13,9 +13,10 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCloudConfig, startCloud, type RunningCloud } from "@loa/cloud";
 import { parseWav, wavFileNameOf } from "@loa/edge-agent";
-import { DeviceList, DeviceView, type Play } from "@loa/shared";
+import { type DeviceView, type Play } from "@loa/shared";
 import { toneWav } from "../firmware-sim/src/demo/tone-wav.js";
 import { startFleet, type RunningFleet } from "../firmware-sim/src/fleet/run-fleet.js";
+import { listAllDevices } from "../firmware-sim/src/fleet/list-devices.js";
 import { ANY, RestClient } from "../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../firmware-sim/src/fleet/play-log.js";
 import { loadState } from "../firmware-sim/src/fleet/state-file.js";
@@ -63,7 +64,7 @@ async function control(path: string, body: unknown = {}): Promise<unknown> {
   return res.json();
 }
 
-const allDevices = async (): Promise<DeviceView[]> => (await api.get("/api/v1/devices", DeviceList)).items;
+const allDevices = (): Promise<DeviceView[]> => listAllDevices(api);
 /** The devices of the main fleet's villages (the --capture test adds one elsewhere). */
 const devices = async (): Promise<DeviceView[]> => (await allDevices()).filter((d) => villages.includes(d.areaId));
 const onlineCount = async (): Promise<number> => (await devices()).filter((d) => d.state !== "offline").length;

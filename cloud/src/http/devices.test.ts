@@ -132,6 +132,100 @@ describe("GET /api/v1/devices", () => {
   });
 });
 
+interface Page {
+  items: Array<{ id: string; name: string; state: string }>;
+  nextCursor: string | null;
+  total: number;
+}
+
+/** Every page of `query` at `limit`, following nextCursor; the ids in order and the totals seen. */
+async function walk(cookie: string, query: string, limit: number): Promise<{ ids: string[]; pages: number; totals: number[] }> {
+  const ids: string[] = [];
+  const totals: number[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const q: string = `${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const r = await h.req("GET", `/api/v1/devices?${q}`, { cookie });
+    expect(r.status).toBe(200);
+    const page = bodyOf<Page>(r);
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    ids.push(...page.items.map((d) => d.id));
+    totals.push(page.total);
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor !== null && pages < 100);
+  return { ids, pages, totals };
+}
+
+describe("GET /api/v1/devices in pages (limit, cursor, total)", () => {
+  beforeEach(async () => {
+    // 23 devices over V1, C1 and V2; some share a name (in different areas), which the id then orders.
+    for (let i = 0; i < 23; i++) await h.addDevice(`dev_p${String(i).padStart(2, "0")}`, ["V1", "C1", "V2"][i % 3] ?? "V1");
+    await h.catalog.update((d) => {
+      for (const dev of d.devices) if (Number(dev.id.slice(5)) % 4 === 0) dev.name = "Loa chung";
+      const renamed = d.devices.find((x) => x.id === "dev_p01");
+      if (renamed) renamed.name = "Đài đầu làng"; // Vietnamese order: Đ after D, before L
+    });
+    for (let i = 0; i < 23; i += 2) h.live.healths.set(`dev_p${String(i).padStart(2, "0")}`, { online: true, lastSeen: 0, telemetry: null, faults: [] });
+  });
+
+  it("a walk at any limit returns every device exactly once, in name-then-id order, with the same total", async () => {
+    const cookie = await h.login("root");
+    const all = bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=1000", { cookie }));
+    expect(all.items).toHaveLength(23);
+    expect(all).toMatchObject({ nextCursor: null, total: 23 });
+    const shared = all.items.filter((d) => d.name === "Loa chung").map((d) => d.id);
+    expect(shared).toEqual(["dev_p00", "dev_p04", "dev_p08", "dev_p12", "dev_p16", "dev_p20"]);
+    expect(all.items[0]?.name).toBe("Đài đầu làng");
+    for (const limit of [1, 4, 7, 22, 23]) {
+      const w = await walk(cookie, "", limit);
+      expect(w.ids).toEqual(all.items.map((d) => d.id));
+      expect(w.pages).toBe(Math.ceil(23 / limit));
+      expect(new Set(w.totals)).toEqual(new Set([23]));
+    }
+    const first = bodyOf<Page>(await h.req("GET", "/api/v1/devices", { cookie }));
+    expect(first.items).toHaveLength(23); // default limit 100
+  });
+
+  it("filters hold across pages: area subtree, state, both; total counts the filtered devices", async () => {
+    const cookie = await h.login("c1op");
+    const full = async (q: string) => bodyOf<Page>(await h.req("GET", `/api/v1/devices?${q}&limit=1000`, { cookie }));
+    for (const q of ["areaId=V1", "state=online", "state=offline&areaId=C1", ""]) {
+      const want = await full(q);
+      const w = await walk(cookie, q, 3);
+      expect(w.ids).toEqual(want.items.map((d) => d.id));
+      expect(w.totals.every((t) => t === want.total)).toBe(true);
+    }
+    const v1 = await full("areaId=V1");
+    expect(v1.total).toBe(8); // dev_p00, p03, … p21
+    expect((await full("state=online")).items.every((d) => d.state === "online")).toBe(true);
+    expect((await full("")).items.some((d) => d.id === "dev_p02")).toBe(false); // V2 is outside C1
+  });
+
+  it("a cursor still works when the device it ends on was deleted or renamed meanwhile", async () => {
+    const cookie = await h.login("root");
+    const page1 = bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=5", { cookie }));
+    const last = page1.items[4];
+    expect(last).toBeDefined();
+    await h.catalog.update((d) => {
+      d.devices = d.devices.filter((x) => x.id !== last?.id);
+    });
+    const page2 = bodyOf<Page>(await h.req("GET", `/api/v1/devices?limit=100&cursor=${encodeURIComponent(page1.nextCursor ?? "")}`, { cookie }));
+    expect(page2.items.map((d) => d.id)).toEqual(bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=1000", { cookie })).items.slice(4).map((d) => d.id));
+    expect(page2.total).toBe(22);
+  });
+
+  it("a cursor not made by the server, or a limit outside 1–1000, is 422", async () => {
+    const cookie = await h.login("root");
+    for (const q of ["cursor=not-a-cursor", `cursor=${Buffer.from("[1,2]").toString("base64url")}`, "cursor=", "limit=0", "limit=1001", "limit=abc"]) {
+      const r = await h.req("GET", `/api/v1/devices?${q}`, { cookie });
+      expect({ q, status: r.status }).toEqual({ q, status: 422 });
+      expect(r.json).toMatchObject({ code: "invalid_query" });
+    }
+  });
+});
+
 describe("PATCH/DELETE /api/v1/devices/:id and token rotation", () => {
   beforeEach(async () => {
     await h.addDevice("dev_a", "V1");

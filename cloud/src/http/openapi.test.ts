@@ -90,7 +90,7 @@ describe("GET /api/v1/openapi.json", () => {
     expect(Object.keys(created.properties)).toEqual(["device", "token", "edgeConfig"]);
     expect(dig(doc, ...create, "responses", "422", "content")).toHaveProperty(["application/problem+json"]);
     const params = dig(doc, "paths", "/api/v1/devices", "get", "parameters") as Array<{ name: string; in: string; schema: { enum?: string[] } }>;
-    expect(params.map((p) => [p.name, p.in])).toEqual([["areaId", "query"], ["state", "query"]]);
+    expect(params.map((p) => [p.name, p.in])).toEqual([["areaId", "query"], ["state", "query"], ["cursor", "query"], ["limit", "query"]]);
     expect(params[1]?.schema.enum).toEqual(["online", "offline", "fault"]);
     const one = ["paths", "/api/v1/devices/{id}/commands/{cmdId}", "get"];
     const oneParams = dig(doc, ...one, "parameters") as Array<{ name: string; in: string }>;

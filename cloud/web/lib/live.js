@@ -1,7 +1,7 @@
 // Receivers as the panel sees them: the REST list, kept current by the stream's presence, health and
 // fault events, plus a short history of telemetry for the detail page's charts (kept in this tab only:
 // the API has no telemetry history route).
-import { get } from "./api.js";
+import { get, query } from "./api.js";
 import { createStore } from "./store.js";
 import { onStream } from "./stream.js";
 
@@ -41,9 +41,25 @@ function put(device) {
   });
 }
 
+/**
+ * Every receiver in the user's scope: the list is paged (docs/api.md), and the panel keeps the whole fleet
+ * (the devices table, the home counts, the target pickers read it), so follow the cursor, 1000 a page.
+ */
+async function listAllDevices() {
+  const out = [];
+  let cursor;
+  for (let page = 0; page < 1000; page++) {
+    const res = await get(`/api/v1/devices${query({ cursor, limit: 1000 })}`);
+    out.push(...res.items);
+    cursor = res.nextCursor;
+    if (!cursor) break;
+  }
+  return out;
+}
+
 export async function loadDevices() {
   try {
-    const { items } = await get("/api/v1/devices");
+    const items = await listAllDevices();
     const byId = new Map(items.map((d) => [d.id, d]));
     for (const d of items) if (!history.has(d.id)) remember(d.id, sampleOf(d));
     devicesStore.set({ loaded: true, byId, error: null });

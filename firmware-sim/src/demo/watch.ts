@@ -2,7 +2,8 @@
  * What the demo waits for, seen from the cloud's REST API (the loop a newcomer should see, ARCHITECTURE §9):
  * every simulated receiver online, then the scheduled broadcast finished on every one of them.
  */
-import { DeviceList, PlayList, type PlayView } from "@loa/shared";
+import { PlayList, type PlayView } from "@loa/shared";
+import { listAllDevices } from "../fleet/list-devices.js";
 import type { RestClient } from "../fleet/rest-client.js";
 
 export interface WaitOptions {
@@ -34,7 +35,7 @@ async function pollCount(count: () => Promise<number>, total: number, o: WaitOpt
 export function waitOnline(api: RestClient, deviceIds: readonly string[], o: WaitOptions): Promise<number> {
   const ids = new Set(deviceIds);
   const count = async (): Promise<number> => {
-    const devices = (await api.get("/api/v1/devices", DeviceList)).items;
+    const devices = await listAllDevices(api);
     return devices.filter((d) => ids.has(d.id) && d.state !== "offline").length;
   };
   return pollCount(count, ids.size, o);

@@ -54,14 +54,25 @@ async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
-export async function startFakeCloud(areas: FakeArea[]): Promise<FakeCloud> {
+/**
+ * `GET /api/v1/devices` paged as the cloud pages it (`limit`, default 100, and an opaque cursor; here the
+ * cursor is an offset); `pageMax` caps a page lower than the cloud's 1000, so tests walk several pages.
+ */
+function devicePage(devices: FakeDevice[], q: URLSearchParams, pageMax = 1000): Record<string, unknown> {
+  const limit = Math.min(Number(q.get("limit") ?? 100), pageMax);
+  const start = Number(q.get("cursor") ?? 0);
+  const end = start + limit;
+  return { items: devices.slice(start, end).map(view), nextCursor: end < devices.length ? String(end) : null, total: devices.length };
+}
+
+export async function startFakeCloud(areas: FakeArea[], opts: { pageMax?: number } = {}): Promise<FakeCloud> {
   const state = { areas, devices: [] as FakeDevice[], calls: [] as string[], seq: 0, token: "loa_test-token" };
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     state.calls.push(`${req.method ?? ""} ${path}`);
     if (req.headers.authorization !== `Bearer ${state.token}`) return send(res, 401, { code: "unauthorized", detail: "bad token" });
     if (req.method === "GET" && path === "/api/v1/areas") return send(res, 200, { items: state.areas });
-    if (req.method === "GET" && path === "/api/v1/devices") return send(res, 200, { items: state.devices.map(view) });
+    if (req.method === "GET" && path === "/api/v1/devices") return send(res, 200, devicePage(state.devices, new URL(req.url ?? "/", "http://x").searchParams, opts.pageMax));
     if (req.method === "POST" && path === "/api/v1/devices") {
       const b = await bodyOf(req);
       if (state.devices.some((d) => d.areaId === b["areaId"] && d.name === b["name"])) return send(res, 409, { code: "conflict", detail: "name taken" });

@@ -72,6 +72,19 @@ describe("ensureReceivers", () => {
     expect(again.receivers.map((r) => r.name).sort()).toEqual(["sim-001", "sim-002"]);
   });
 
+  it("reads every page of the cloud's device list: receivers past the first page are not taken for forgotten", async () => {
+    await cloud.close();
+    cloud = await startFakeCloud(structuredClone(TREE), { pageMax: 2 });
+    const state = emptyState(cloud.url);
+    await ensureReceivers(deps(state), { count: 5 });
+    const posts = cloud.calls.filter((c) => c === "POST /api/v1/devices").length;
+    const callsBefore = cloud.calls.length;
+    const again = await ensureReceivers(deps(state), { count: 5 });
+    expect(again).toMatchObject({ reused: 5, provisioned: 0, forgotten: [] });
+    expect(cloud.calls.filter((c) => c === "POST /api/v1/devices").length).toBe(posts);
+    expect(cloud.calls.slice(callsBefore).filter((c) => c === "GET /api/v1/devices")).toHaveLength(3); // 5 devices, 2 a page
+  });
+
   it("places receivers only in the areas asked for, and skips names already taken", async () => {
     cloud.devices.push({ id: "dev_x", name: "sim-001", areaId: "c2", profile: "loa-amp-v1", token: "t" });
     const state = emptyState(cloud.url);

@@ -10,8 +10,9 @@
  *   each going to the area that has the fewest. The state file is saved after every single provisioning,
  *   because the cloud shows a token only once.
  */
-import { AreaList, DeviceCreated, DeviceList, DeviceTokenRotated, type Area } from "@loa/shared";
+import { AreaList, DeviceCreated, DeviceTokenRotated, type Area } from "@loa/shared";
 import type { Logger } from "pino";
+import { listAllDevices } from "./list-devices.js";
 import { CloudApiError, type RestClient } from "./rest-client.js";
 import { receiversOf, type FleetReceiverRecord, type FleetState } from "./state-file.js";
 
@@ -43,7 +44,7 @@ export interface ProvisionResult {
 
 /** Make sure `count` receivers exist in the cloud and in the state; returns the ones to run. */
 export async function ensureReceivers(deps: ProvisionDeps, req: ProvisionRequest): Promise<ProvisionResult> {
-  const devices = (await deps.api.get("/api/v1/devices", DeviceList)).items;
+  const devices = await listAllDevices(deps.api);
   const known = new Set(devices.map((d) => d.id));
   const forgotten = receiversOf(deps.state)
     .filter((r) => !known.has(r.deviceId))

@@ -2,7 +2,6 @@
 import { z } from "zod";
 import { Device, Id, IsoTime, Priority, Volume } from "../model.js";
 import { AmpPowerArgs, RebootArgs, SetVolumeArgs, StopArgs, SyncTimeArgs, TestToneArgs } from "../protocol/cmd.js";
-import { listOf } from "./common.js";
 
 export const DeviceState = z.enum(["online", "offline", "fault"]);
 export type DeviceState = z.infer<typeof DeviceState>;
@@ -59,13 +58,24 @@ export const DeviceView = Device.omit({ tokenHash: true, mqttHash: true }).exten
   health: DeviceHealthView,
 });
 export type DeviceView = z.infer<typeof DeviceView>;
-export const DeviceList = listOf(DeviceView);
+/** Most devices one page of `GET /devices` holds; the default is 100. */
+export const DEVICE_PAGE_MAX = 1000;
+
+/**
+ * One page in name order (Vietnamese collation, then id); `nextCursor` is null on the last page, `total`
+ * counts the devices matching the filters over all pages.
+ */
+export const DeviceList = z.object({ items: z.array(DeviceView), nextCursor: z.string().nullable(), total: z.number().int().nonnegative() });
+export type DeviceList = z.infer<typeof DeviceList>;
 
 export const DeviceListQuery = z
   .object({
     /** Devices in this area's subtree. */
     areaId: Id.optional(),
     state: DeviceState.optional(),
+    /** Opaque: the `nextCursor` of the previous page (it holds a name of up to 200 characters). */
+    cursor: z.string().max(2000).optional(),
+    limit: z.coerce.number().int().min(1).max(DEVICE_PAGE_MAX).default(100),
   })
   .strict();
 export type DeviceListQuery = z.infer<typeof DeviceListQuery>;

@@ -12,6 +12,7 @@ import {
   DeviceView,
   newId,
   type Device,
+  type DeviceState,
   type EdgeConfigDoc,
 } from "@loa/shared";
 import { mosquittoPasswordHash } from "../../broker/mosquitto-passwd.js";
@@ -20,8 +21,9 @@ import { newDeviceToken } from "../../core/auth/device-tokens.js";
 import { ConflictError, NotFoundError, UnprocessableError } from "../../core/errors.js";
 import type { CatalogData } from "../../ports/store.js";
 import type { ApiRouter, Call, RouteContext } from "../api-router.js";
+import { pageDevices } from "./device-page.js";
 import { AUTH_ERRORS, PROBLEM } from "./docs.js";
-import { deviceView } from "./views.js";
+import { deviceStateOf, deviceView } from "./views.js";
 
 const TAG = "devices";
 
@@ -67,21 +69,24 @@ function registerReads(api: ApiRouter, ctx: RouteContext): void {
   api.add({
     method: "get",
     path: "/api/v1/devices",
-    summary: "Devices of the caller's subtree with live health; filters: areaId (subtree), state",
+    summary: "Devices of the caller's subtree with live health, in name order; filters: areaId (subtree), state; paged by cursor (limit default 100, max 1000)",
     tag: TAG,
     query: DeviceListQuery,
-    responses: { 200: { description: "devices", schema: DeviceList }, ...AUTH_ERRORS, 404: PROBLEM("areaId unknown or outside your area"), 422: PROBLEM("invalid filter") },
+    responses: {
+      200: { description: "one page; nextCursor null on the last, total over all pages", schema: DeviceList },
+      ...AUTH_ERRORS,
+      404: PROBLEM("areaId unknown or outside your area"),
+      422: PROBLEM("invalid filter, limit or cursor"),
+    },
     handler: (call) => {
       call.requirePermission("devices.read");
-      const { areaId, state } = call.query;
+      const { areaId, state, cursor, limit } = call.query;
       const within = call.listScope("devices.read", areaId);
-      const items = ctx.catalog
-        .data()
-        .devices.filter((d) => within.has(d.areaId))
-        .map((d) => deviceView(d, ctx.deviceLive))
-        .filter((v) => state === undefined || v.state === state)
-        .sort((a, b) => a.name.localeCompare(b.name, "vi"));
-      return { status: 200, body: { items } };
+      const stateOf = (d: Device): DeviceState => deviceStateOf(d, ctx.deviceLive);
+      const page = pageDevices(ctx.catalog.data().devices, { within, stateOf, limit, ...(state ? { state } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+      // Views (live health, secrets left out) only for the page itself.
+      const items = page.items.map((d) => deviceView(d, ctx.deviceLive));
+      return { status: 200, body: { items, nextCursor: page.nextCursor, total: page.total } };
     },
   });
 

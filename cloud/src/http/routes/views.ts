@@ -34,6 +34,11 @@ export function stateOf(h: DeviceHealth): DeviceState {
   return h.faults.length > 0 ? "fault" : "online";
 }
 
+/** The state alone, without building the view (filters over a whole fleet). */
+export function deviceStateOf(d: Pick<Device, "id">, live: DeviceLive | undefined): DeviceState {
+  return stateOf(live?.health(d.id) ?? UNKNOWN_HEALTH);
+}
+
 export function deviceView(d: Device, live: DeviceLive | undefined): DeviceView {
   const { tokenHash: _secret, mqttHash: _mqttHash, ...rest } = d;
   const h = live?.health(d.id) ?? UNKNOWN_HEALTH;
