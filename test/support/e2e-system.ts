@@ -157,6 +157,14 @@ export class E2eSystem {
     }, ms);
   }
 
+  /** `media/req` messages the running cloud received since it started (`/metrics`, `loa_delivery{stat}`). */
+  async mediaRequests(): Promise<number> {
+    const text = await (await fetch(`${this.httpUrl}/metrics`, { headers: { authorization: `Bearer ${this.token}` } })).text();
+    const m = /^loa_delivery\{stat="media\.requests"\} (\d+)$/m.exec(text);
+    if (!m) throw new Error("no loa_delivery media.requests in /metrics");
+    return Number(m[1]);
+  }
+
   /** Kill whatever is still running (fleet first, SIGKILL after a short grace) and remove the temp dir. */
   async cleanup(): Promise<void> {
     const procs = [this.fleet, this.cloud].filter((p): p is FleetProcess | CloudProcess => p !== undefined);
