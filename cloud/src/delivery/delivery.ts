@@ -29,7 +29,8 @@ import { knownDevices } from "../core/known-devices.js";
 /** Presence as delivery needs it (cloud/src/core/presence.ts satisfies it). */
 export interface DevicePresence {
   onChange(listener: (change: Pick<PresenceChange, "deviceId" | "reason">) => void): () => void;
-  health(deviceId: string): { online: boolean } | undefined;
+  /** `startedAt`: when the device's agent started (its birth, ARCHITECTURE §3 status). */
+  health(deviceId: string): { online: boolean; startedAt?: string } | undefined;
 }
 
 export interface DeliveryConfig {
@@ -176,7 +177,7 @@ class DeliveryService implements Delivery {
     const graceMs = this.cfg.sweepGraceMs ?? 5 * 60_000;
     this.jobs = deliveryJobs({
       catalog: deps.catalog, book: this.p.book, clock: deps.clock, log: this.log, replan, doneGraceMs: graceMs,
-      sweep: { online: (id) => this.online(id), graceMs, startedGraceMs: this.cfg.startedGraceMs ?? 30 * 60_000 },
+      sweep: { upSince: (id, atMs) => this.upSince(id, atMs), graceMs, startedGraceMs: this.cfg.startedGraceMs ?? 30 * 60_000 },
     });
     this.api = { book: this.p.book, replan, tz: this.cfg.tz ?? DEFAULT_TZ, plannedCount: (id) => this.p.plans.plannedCount(id), playNow: (b) => this.playNow(b) };
     this.routes = [broadcastRoutes(this.api), playRoutes(this.api), reportRoutes(this.api)];
@@ -229,6 +230,13 @@ class DeliveryService implements Delivery {
 
   private online(deviceId: string): boolean {
     return this.deps.presence.health(deviceId)?.online ?? false;
+  }
+
+  /** Online now and its agent running since before `atMs` (a reboot after T means it was down at T). */
+  private upSince(deviceId: string, atMs: number): boolean {
+    const h = this.deps.presence.health(deviceId);
+    if (!h?.online) return false;
+    return h.startedAt === undefined || Date.parse(h.startedAt) <= atMs;
   }
 
   /** Rebuild the indexes from the journal (plays; seqs seen per device; media each device has). */

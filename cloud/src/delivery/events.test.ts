@@ -172,4 +172,14 @@ describe("sweep", () => {
     expect(r?.inferred).toBeUndefined();
     expect(await w.delivery.jobs.sweep()).toBe(0);
   });
+
+  it("marks an unreported play missed when the device is online again but its agent restarted after the play's time", async () => {
+    const w = await playWorld();
+    w.presence.set("d1", true, isoOf(AT - 3_600_000)); // up since before T: should have reported
+    w.presence.set("d2", true, isoOf(AT + 120_000)); // powered off across T, back after it
+    await w.clock.advanceTo(AT + 60_000 + 5 * 60_000);
+    expect(await w.delivery.jobs.sweep()).toBe(2);
+    expect(w.delivery.api.book.index.get("d1", PLAY)).toMatchObject({ status: "failed", reason: "no_report", inferred: true });
+    expect(w.delivery.api.book.index.get("d2", PLAY)).toMatchObject({ status: "missed", reason: "offline", inferred: true });
+  });
 });

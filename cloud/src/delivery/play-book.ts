@@ -25,8 +25,11 @@ export interface Step {
 export type PlayLookup = (deviceId: string, playId: string) => Omit<PlayRecord, "status" | "deviceId" | "playId"> | undefined;
 
 export interface SweepOptions {
-  /** Is the device online now? Offline → `missed`, online → `failed` (no report). */
-  online: (deviceId: string) => boolean;
+  /**
+   * Was the receiver up through the play's time: online now, with an agent running since before `atMs`?
+   * No → `missed` (it was offline or powered off at T); yes → `failed` (it should have reported).
+   */
+  upSince: (deviceId: string, atMs: number) => boolean;
   /** After `at + duration` plus this, a play nobody reported on is swept. */
   graceMs: number;
   /** After `at + duration` plus this, a started play with no end is `failed`. */
@@ -124,8 +127,8 @@ export class PlayBook {
     for (const r of this.index.unfinished()) {
       const end = r.atMs + r.durationMs;
       if (OPEN.has(r.status) && end + opts.graceMs <= nowMs) {
-        const online = opts.online(r.deviceId);
-        w.put({ ...r, status: online ? "failed" : "missed", reason: online ? "no_report" : "offline", inferred: true });
+        const up = opts.upSince(r.deviceId, r.atMs);
+        w.put({ ...r, status: up ? "failed" : "missed", reason: up ? "no_report" : "offline", inferred: true });
       } else if (r.status === "started" && end + opts.startedGraceMs <= nowMs) {
         w.put({ ...r, status: "failed", reason: "no_finish_report", inferred: true });
       }
