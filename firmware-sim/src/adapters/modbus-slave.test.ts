@@ -116,6 +116,20 @@ describe("ModbusSlave line faults", () => {
     expect(engine.state().responseDelayMs).toBe(300);
   });
 
+  it("slow_response cleared while a reply waits: the next reply still comes after it, in request order", async () => {
+    const { master, engine, clock } = setup();
+    engine.setResponseDelay(300);
+    master.send({ kind: "readHolding", unitId: 1, address: 0, quantity: 1 });
+    await settle();
+    engine.setFault("slow_response", false);
+    master.send({ kind: "readHolding", unitId: 1, address: 1, quantity: 2 });
+    await settle();
+    expect(master.take()).toEqual([]);
+    await clock.advance(300);
+    await settle();
+    expect(master.take().map((r) => (r.kind === "readHolding" ? r.values.length : -1))).toEqual([1, 2]);
+  });
+
   it("crc_noise rate 1 corrupt: every reply fails its CRC at the master", async () => {
     // draws: 0 → hit; 0.5 → byte 7 of 15 (a data byte); 0.5 → bit 4
     const { master, engine } = setup({ random: cycle([0, 0.5, 0.5]) });

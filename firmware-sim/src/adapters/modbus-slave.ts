@@ -31,6 +31,8 @@ export class ModbusSlave {
   private readonly frames: RtuFrameStream;
   private readonly pending = new Set<TimerHandle>();
   private replies = 0;
+  /** When the last reply queued goes out: replies leave in request order, as from one firmware loop. */
+  private lastDueMs = 0;
   private closed = false;
   private readonly onData = (chunk: Buffer): void => void this.frames.write(chunk);
   private readonly onError = (err: Error): void => this.log?.warn({ err }, "serial line error");
@@ -73,11 +75,15 @@ export class ModbusSlave {
     }
     if (!out) return;
     const { bytes, delayMs } = out;
-    if (delayMs <= 0) return this.writeReply(bytes);
+    const now = this.clock.now();
+    // A reply never overtakes an earlier one, even when the delay was shortened or cleared meanwhile.
+    const due = Math.max(now + Math.max(0, delayMs), this.lastDueMs);
+    this.lastDueMs = due;
+    if (due <= now) return this.writeReply(bytes);
     const timer = this.clock.setTimeout(() => {
       this.pending.delete(timer);
       this.writeReply(bytes);
-    }, delayMs);
+    }, due - now);
     this.pending.add(timer);
   }
 
