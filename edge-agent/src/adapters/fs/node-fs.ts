@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { DurableFs, FileStat, JsonLines, RandomAccessFile } from "../../ports/fs.js";
 
 /** The real DurableFs on node:fs (ARCHITECTURE §3: the receiver's state survives kill -9 and power cuts). */
@@ -10,9 +10,16 @@ export class NodeDurableFs implements DurableFs {
   private tmpCounter = 0;
 
   async mkdirp(dir: string): Promise<void> {
-    if (await exists(dir)) return;
-    await mkdir(dir, { recursive: true });
-    await syncDir(dirname(dir));
+    // `first` is the top directory mkdir created (undefined: all existed). Each created directory's entry lives
+    // in its parent, so every one of those parents is fsynced, not only the leaf's: otherwise a power cut can
+    // drop a new middle directory and with it the journal inside.
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    const top = resolve(first);
+    for (let d = resolve(dir); d !== dirname(d); d = dirname(d)) {
+      await syncDir(dirname(d));
+      if (d === top) break;
+    }
   }
 
   async readFile(path: string): Promise<Uint8Array | null> {
