@@ -3,6 +3,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
+import mqttPacket from "mqtt-packet";
 import { SystemClock, createTopics, examples, type PayloadOf } from "@loa/shared";
 import { linkContract, collect, waitFor } from "../../testing/link-contract.js";
 import { MqttJsLink, type MqttJsLinkDeps } from "./mqtt-js-link.js";
@@ -70,6 +71,16 @@ describe("MqttJsLink (aedes)", () => {
   }
   const statusOf = (cloud: CloudClient): PayloadOf<"status">[] =>
     cloud.seen.filter((m) => m.topic === topics.status(DEVICE)).map((m) => JSON.parse(m.payload.toString()) as PayloadOf<"status">);
+
+  it("[footprint] leaves mqtt-packet's 65,536-Buffer number cache off (~7 MB of heap on a receiver)", async () => {
+    const { broker } = await setup();
+    const link = makeLink(broker);
+    cleanups.push(() => link.stop());
+    await link.start();
+    await waitFor(() => link.online, "online");
+    // Global in mqtt-packet: the client sets it off only when `writeCache: false` is passed (docs/performance.md).
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
+  });
 
   it("[§3 status] each start has a new bootId; the retained status is the latest birth", async () => {
     const { broker, cloud } = await setup();

@@ -208,6 +208,9 @@ export class MqttJsLink implements Link {
       reconnectPeriod: 0,
       resubscribe: false,
       queueQoSZero: false,
+      // mqtt-packet's default pre-builds a 2-byte Buffer for each of the 65,536 packet ids/lengths on the
+      // first write: ~7 MB of live heap, a third of the idle receiver's (docs/performance.md, footprint).
+      writeCache: false,
       keepalive: this.deps.keepaliveS ?? 30,
       connectTimeout: this.deps.connectTimeoutMs ?? 15_000,
       incomingStore: this.inStore,
