@@ -4,15 +4,18 @@
  * testing every retained topic against the filter. Every receiver retains its status and its plan and
  * subscribes to about five topics per connect, so a reconnect storm of N receivers cost O(N²) there
  * (docs/performance.md, storm). Here an exact filter is a walk down its levels and a wildcard filter visits
- * only the branches it can match. Everything else (subscriptions, QoS queues, wills) is the stock memory
- * persistence, unchanged.
+ * only the branches it can match. The QoS in-flight queues are indexed too (outgoing-queue.ts: a PUBACK
+ * no longer scans its client's queue). Everything else (subscriptions, incoming QoS 2, wills) is the stock
+ * memory persistence, unchanged.
  */
 import { Readable } from "node:stream";
 import aedesPersistence from "aedes-persistence";
+import { OutgoingQueue, type OutgoingPacket } from "./outgoing-queue.js";
 
-// The package is CommonJS (`module.exports = factory`) but its types declare an ES default export, which
-// NodeNext reads as `exports.default`; at run time the default import is the factory itself.
-const memoryPersistence = aedesPersistence as unknown as () => object;
+// The package is CommonJS (`module.exports = factory`, `.Packet` = aedes-packet's constructor) but its types
+// declare an ES default export, which NodeNext reads as `exports.default`; at run time the default import is
+// the factory itself.
+const memoryPersistence = aedesPersistence as unknown as (() => object) & { Packet: new (p: object) => OutgoingPacket };
 
 /** What the store needs of aedes' packet; the packet itself is kept (a shallow copy, as the stock store does). */
 export interface RetainablePacket {
@@ -125,12 +128,63 @@ export interface RetainedStore {
   createRetainedStreamCombi(patterns: string[]): Readable;
 }
 
+type Done = ((err: unknown, ...args: unknown[]) => void) | undefined;
+type Client = { id: string };
+
 /**
- * The stock memory persistence with its retained store replaced by `tree`. Returned as aedes' `persistence`
- * option (typed `any` there); the retained members are own properties over the stock methods.
+ * The five outgoing-queue members of aedes' persistence. aedes 1.x calls the promise form; the callback
+ * form is kept as the stock CallBackPersistence has it (enqueue answers on the next tick, as there).
  */
-export function indexedMemoryPersistence(tree = new RetainedTree<RetainablePacket>()): RetainedStore {
-  const persistence = memoryPersistence() as unknown as RetainedStore;
+export interface OutgoingStore {
+  outgoingEnqueue(sub: { clientId: string }, packet: object, cb?: Done): Promise<void> | undefined;
+  outgoingEnqueueCombi(subs: { clientId: string }[], packet: object, cb?: Done): Promise<void> | undefined;
+  outgoingUpdate(client: Client, packet: OutgoingPacket, cb?: Done): Promise<void> | undefined;
+  outgoingClearMessageId(client: Client, packet: OutgoingPacket, cb?: Done): Promise<OutgoingPacket | undefined> | undefined;
+  outgoingStream(client: Client): Readable;
+}
+
+/** `promise` as is, or handed to `cb` (then nothing is returned), as the stock callback wrapper does. */
+function settle<T>(promise: Promise<T>, cb: Done, args: (value: T) => unknown[]): Promise<T> | undefined {
+  if (!cb) return promise;
+  promise.then((v) => cb(null, ...args(v)), (err: unknown) => cb(err));
+  return undefined;
+}
+
+/** Replaces the stock outgoing members of `persistence` with per-client indexed queues. */
+export function indexOutgoing(persistence: object): OutgoingStore {
+  const queues = new Map<string, OutgoingQueue<OutgoingPacket>>();
+  const queue = (id: string): OutgoingQueue<OutgoingPacket> => {
+    let q = queues.get(id);
+    if (!q) queues.set(id, (q = new OutgoingQueue()));
+    return q;
+  };
+  // Each queued packet is a copy, as in the stock store (aedes goes on using the one it passed in).
+  const enqueue = (clientId: string, packet: object): void => queue(clientId).push(new memoryPersistence.Packet(packet));
+  const store = persistence as OutgoingStore;
+  store.outgoingEnqueue = (sub, packet, cb) => {
+    enqueue(sub.clientId, packet);
+    return cb ? (process.nextTick(cb, null, packet), undefined) : Promise.resolve();
+  };
+  store.outgoingEnqueueCombi = (subs, packet, cb) => {
+    for (const sub of subs) enqueue(sub.clientId, packet);
+    return cb ? (process.nextTick(cb, null, packet), undefined) : Promise.resolve();
+  };
+  store.outgoingUpdate = (client, packet, cb) => {
+    const found = queue(client.id).update(packet);
+    return settle(found ? Promise.resolve() : Promise.reject(new Error("no such packet")), cb, () => [client, packet]);
+  };
+  store.outgoingClearMessageId = (client, packet, cb) => settle(Promise.resolve(queues.get(client.id)?.clear(packet.messageId)), cb, (p) => [p]);
+  store.outgoingStream = (client) => Readable.from(queues.get(client.id)?.packets() ?? []);
+  return store;
+}
+
+/**
+ * The stock memory persistence with its retained store replaced by `tree` and its outgoing queues indexed.
+ * Returned as aedes' `persistence` option (typed `any` there); the replaced members are own properties over
+ * the stock methods.
+ */
+export function indexedMemoryPersistence(tree = new RetainedTree<RetainablePacket>()): RetainedStore & OutgoingStore {
+  const persistence = indexOutgoing(memoryPersistence()) as unknown as RetainedStore & OutgoingStore;
   persistence.storeRetained = (packet) => {
     // The stock store keeps a shallow copy: aedes goes on to change the packet it passed in.
     tree.store({ ...packet });
