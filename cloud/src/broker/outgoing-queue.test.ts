@@ -67,7 +67,7 @@ async function step(r: () => number, stores: OutgoingStore[], state: { counter: 
   }
   if (op < 0.95) {
     const id = r() < 0.05 ? undefined : messageId; // aedes clears an undelivered packet by its (undefined) id
-    return Promise.all(stores.map((s) => settled(s.outgoingClearMessageId(client, { cmd: "puback", messageId: id }))));
+    return Promise.all(stores.map((s) => settled(s.outgoingClearMessageId(client, { messageId: id }))));
   }
   return Promise.all(stores.map((s) => read(s.outgoingStream(client))));
 }
