@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../adapters/store/open-store.js";
 import { MemoryJournal } from "../testing/memory-store.js";
 import type { Journal, JournalEntry } from "../ports/store.js";
-import { TelemetryHistory, TelemetryRing, type TelemetryPoint } from "./telemetry-history.js";
+import { TELEMETRY_RING_INITIAL, TelemetryHistory, TelemetryRing, type TelemetryPoint } from "./telemetry-history.js";
 
 const log = pino({ level: "silent" });
 const T0 = Date.UTC(2026, 0, 1, 8);
@@ -26,6 +26,21 @@ describe("TelemetryRing", () => {
     for (let i = 1; i <= 5; i++) ring.push(point(T0 + i * 1000, i));
     expect(ring.length).toBe(3);
     expect(ring.points(0, 10).map((p) => p.volume)).toEqual([3, 4, 5]);
+  });
+
+  it("starts small and grows by doubling up to its capacity, keeping every sample in order", () => {
+    const ring = new TelemetryRing(20);
+    expect(ring.allocated).toBe(TELEMETRY_RING_INITIAL);
+    ring.push(point(T0, 1));
+    expect(ring.allocated).toBe(TELEMETRY_RING_INITIAL);
+    for (let i = 2; i <= 9; i++) ring.push(point(T0 + i * 1000, i));
+    expect(ring.allocated).toBe(16);
+    expect(ring.points(0, 100).map((p) => p.volume)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let i = 10; i <= 50; i++) ring.push(point(T0 + i * 1000, i));
+    expect(ring.allocated).toBe(20);
+    expect(ring.length).toBe(20);
+    expect(ring.points(0, 100).map((p) => p.volume)).toEqual(Array.from({ length: 20 }, (_, k) => 31 + k));
+    expect(new TelemetryRing(3).allocated).toBe(3);
   });
 
   it("answers the newest `limit` at or after `since`, still oldest first", () => {

@@ -2,8 +2,8 @@
  * Recent telemetry per receiver for the device page's charts (ARCHITECTURE §3 telemetry, §7
  * `GET /api/v1/devices/:id/telemetry`, §8 "telemetry samples go to the journal, with in-memory indexes").
  *
- * Each live sample goes into a per-device ring (the newest `capacity` samples in typed arrays: 17 kB a device, so
- * 5,000 receivers × 720 samples stay under 90 MB) and, at most once per `journalEveryMs` per device, into the
+ * Each live sample goes into a per-device ring (the newest `capacity` samples in typed arrays, grown as samples
+ * come: 17 kB a device when full, so 5,000 receivers × 720 samples stay under 90 MB) and, at most once per `journalEveryMs` per device, into the
  * journal as a small `telemetry` entry. On start `rebuild()` refills the rings from the journal's entries
  * of the last `windowMs`, so a restart keeps the charts (at the journal's coarser spacing). Telemetry
  * arrives every 30 s per device by default: journaling every sample would make the journal (which every
@@ -29,26 +29,41 @@ export function pointOf(at: number, t: TelemetryPayload): TelemetryPoint {
   return { at, ampTempC: t.amp.temperatureC ?? null, volume: t.amp.volume ?? null, cpuTempC: t.cpuTempC ?? null, clockOffsetMs: t.clockOffsetMs ?? null };
 }
 
-/** The newest `capacity` samples of one device, oldest first; values kept as float32 (about 7 digits). */
+/** Rows a ring starts with; it doubles up to its capacity as samples come. */
+export const TELEMETRY_RING_INITIAL = 8;
+
+/**
+ * The newest `capacity` samples of one device, oldest first; values kept as float32 (about 7 digits). The
+ * arrays start small and grow by doubling: a burst of first telemetry from 10,000 receivers would otherwise
+ * allocate 17 kB each at once (docs/performance.md, ingest), and a receiver seen for an hour needs 120 rows.
+ */
 export class TelemetryRing {
-  private readonly at: Float64Array;
-  private readonly values: Float32Array;
+  private at: Float64Array;
+  private values: Float32Array;
   private start = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
-    this.at = new Float64Array(capacity);
-    this.values = new Float32Array(capacity * WIDTH);
+    const rows = Math.min(capacity, TELEMETRY_RING_INITIAL);
+    this.at = new Float64Array(rows);
+    this.values = new Float32Array(rows * WIDTH);
   }
 
   get length(): number {
     return this.count;
   }
 
+  /** Rows allocated now (≤ capacity); for tests. */
+  get allocated(): number {
+    return this.at.length;
+  }
+
   /** Append; the oldest sample goes when full. */
   push(p: TelemetryPoint): void {
-    const slot = (this.start + this.count) % this.capacity;
-    if (this.count === this.capacity) this.start = (this.start + 1) % this.capacity;
+    if (this.count === this.at.length && this.count < this.capacity) this.grow();
+    const rows = this.at.length;
+    const slot = (this.start + this.count) % rows;
+    if (this.count === rows) this.start = (this.start + 1) % rows;
     else this.count++;
     this.at[slot] = p.at;
     TELEMETRY_FIELDS.forEach((f, k) => {
@@ -56,11 +71,26 @@ export class TelemetryRing {
     });
   }
 
+  /** Double the rows (up to capacity), the samples copied oldest first from row 0. */
+  private grow(): void {
+    const rows = Math.min(this.capacity, this.at.length * 2);
+    const at = new Float64Array(rows);
+    const values = new Float32Array(rows * WIDTH);
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.start + i) % this.at.length;
+      at[i] = this.at[from] ?? 0;
+      values.set(this.values.subarray(from * WIDTH, (from + 1) * WIDTH), i * WIDTH);
+    }
+    this.at = at;
+    this.values = values;
+    this.start = 0;
+  }
+
   /** The newest `limit` samples received at or after `sinceMs`, oldest first. */
   points(sinceMs: number, limit: number): TelemetryPoint[] {
     const out: TelemetryPoint[] = [];
     for (let i = this.count - 1; i >= 0 && out.length < limit; i--) {
-      const slot = (this.start + i) % this.capacity;
+      const slot = (this.start + i) % this.at.length;
       const at = this.at[slot] ?? 0;
       if (at < sinceMs) continue;
       out.push(this.row(slot, at));
