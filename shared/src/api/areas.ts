@@ -1,6 +1,6 @@
 /** REST bodies for the area tree (ARCHITECTURE §2, §7). */
 import { z } from "zod";
-import { Area, AreaKind, Id, QuietHours } from "../model.js";
+import { Area, AreaKind, DEFAULT_TZ, Id, QuietHours } from "../model.js";
 import { listOf } from "./common.js";
 
 /** An IANA zone the runtime knows (Intl rejects unknown ones). */
@@ -10,8 +10,20 @@ export const IanaZone = z
   .max(64)
   .refine(isKnownZone, { message: "tz: not an IANA time zone (e.g. Asia/Ho_Chi_Minh)" });
 
-/** Whether the runtime knows this IANA zone (Intl rejects unknown ones). */
+/**
+ * Whether the runtime knows this IANA zone (Intl rejects unknown ones). The first Intl.DateTimeFormat of a
+ * process maps ~8 MB of ICU locale data into its RSS for good, a third of a receiver's budget
+ * (docs/performance.md, footprint), so it is asked only for names that are neither the default zone nor in
+ * ICU's list of canonical zones (cheap to read): aliases such as Asia/Saigon or other spellings. Every name
+ * the shortcut accepts is one Intl.DateTimeFormat accepts too (areas.test.ts checks all of them).
+ */
 export function isKnownZone(tz: string): boolean {
+  if (tz === DEFAULT_TZ || Intl.supportedValuesOf("timeZone").includes(tz)) return true;
+  return formatterAccepts(tz);
+}
+
+/** The full check: whether Intl.DateTimeFormat takes the zone. */
+export function formatterAccepts(tz: string): boolean {
   try {
     new Intl.DateTimeFormat("en", { timeZone: tz });
     return true;

@@ -129,11 +129,20 @@ export interface ReadBlock {
 const READ_KIND = { holding: "readHolding", input: "readInput", coil: "readCoils", discrete: "readDiscrete" } as const;
 
 /**
+ * Kind names are ASCII: a plain comparison, not localeCompare, whose first call maps ~3 MB of ICU collation
+ * data into the receiver's RSS (docs/performance.md, footprint).
+ */
+function byKindThenAddress(a: NamedRegister, b: NamedRegister): number {
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.address - b.address;
+}
+
+/**
  * Group the named registers into as few reads as possible: same kind, addresses at most `maxGap` apart,
  * within the per-request limit. Readings of loa-amp-v1 (input 16–20) become one FC 04 request.
  */
 export function profileReadPlan(profile: AmpProfile, names: readonly string[], maxGap = 8): ReadBlock[] {
-  const regs = names.map((n) => profileRegister(profile, n)).sort((a, b) => a.kind.localeCompare(b.kind) || a.address - b.address);
+  const regs = names.map((n) => profileRegister(profile, n)).sort(byKindThenAddress);
   const blocks: ReadBlock[] = [];
   for (const reg of regs) {
     const last = blocks.at(-1);
