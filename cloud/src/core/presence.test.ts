@@ -26,6 +26,22 @@ describe("Presence (ARCHITECTURE §3 status)", () => {
     expect(changes.map((c) => c.reason)).toEqual(["online", "offline"]);
   });
 
+  it("bootSeenAt: cloud time a boot's birth first came live; kept across reconnects of the same boot, null when only retained", async () => {
+    const { p, clock } = setup();
+    p.onStatus("dev_a", birth("b1"), { retained: true });
+    expect(p.snapshot("dev_a")?.bootSeenAt).toBeNull();
+    await clock.advance(1000);
+    const first = clock.now();
+    p.onStatus("dev_a", birth("b2"));
+    await clock.advance(60_000);
+    p.onStatus("dev_a", will("b2"));
+    p.onStatus("dev_a", birth("b2")); // link back, same boot
+    expect(p.snapshot("dev_a")?.bootSeenAt).toBe(first);
+    await clock.advance(1000);
+    p.onStatus("dev_a", birth("b3")); // rebooted
+    expect(p.snapshot("dev_a")?.bootSeenAt).toBe(clock.now());
+  });
+
   it("a late will of an earlier boot does not mark the reconnected device offline", () => {
     const { p, changes } = setup();
     p.onStatus("dev_a", birth("old"));

@@ -14,6 +14,11 @@ export interface DeviceSnapshot extends DeviceHealth {
   startedAt?: string;
   /** Epoch ms of the last online/offline transition seen, or null when only a retained status was seen. */
   changedAt: number | null;
+  /**
+   * Epoch ms (cloud clock) the current boot's birth first arrived live; null when it was only seen retained
+   * (the cloud started after it). The device's own `startedAt` can be far off before it has synced time.
+   */
+  bootSeenAt: number | null;
 }
 
 export type PresenceChangeReason = "online" | "offline" | "telemetry" | "faults" | "forgotten";
@@ -44,6 +49,7 @@ interface State {
   profile?: string;
   startedAt?: string;
   changedAt: number | null;
+  bootSeenAt: number | null;
   telemetry: TelemetryPayload | null;
   faults: Map<string, DeviceFault>;
 }
@@ -65,6 +71,7 @@ export class Presence implements DeviceLive {
     if (!meta.retained) this.seen(deviceId);
     if (status.online) {
       const changed = !s.online || s.bootId !== status.bootId;
+      if (s.bootId !== status.bootId) s.bootSeenAt = meta.retained ? null : this.deps.clock.now();
       Object.assign(s, { online: true, bootId: status.bootId, agentVersion: status.agentVersion, profile: status.profile, startedAt: status.startedAt });
       if (changed) this.transition(deviceId, s, "online", meta);
       return;
@@ -162,7 +169,7 @@ export class Presence implements DeviceLive {
   private state(deviceId: string): State {
     let s = this.states.get(deviceId);
     if (!s) {
-      s = { online: false, lastSeen: null, changedAt: null, telemetry: null, faults: new Map() };
+      s = { online: false, lastSeen: null, changedAt: null, bootSeenAt: null, telemetry: null, faults: new Map() };
       this.states.set(deviceId, s);
     }
     return s;
@@ -210,6 +217,7 @@ function toSnapshot(deviceId: string, s: State): DeviceSnapshot {
     online: s.online,
     lastSeen: s.lastSeen,
     changedAt: s.changedAt,
+    bootSeenAt: s.bootSeenAt,
     telemetry: s.telemetry ? structuredClone(s.telemetry) : null,
     faults: [...s.faults.values()].map((f) => ({ ...f })),
   };

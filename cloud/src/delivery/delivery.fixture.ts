@@ -53,7 +53,7 @@ export function broadcast(id: string, when: Broadcast["when"], extra: Partial<Br
 }
 
 export class FakePresence implements DevicePresence {
-  private readonly online = new Map<string, string | undefined>();
+  private readonly online = new Map<string, number | undefined>();
   private readonly listeners = new Set<(c: { deviceId: string; reason: "online" | "offline" }) => void>();
 
   onChange(listener: (c: { deviceId: string; reason: "online" | "offline" }) => void): () => void {
@@ -61,14 +61,14 @@ export class FakePresence implements DevicePresence {
     return () => this.listeners.delete(listener);
   }
 
-  health(deviceId: string): { online: boolean; startedAt?: string } {
-    const startedAt = this.online.get(deviceId);
-    return { online: this.online.has(deviceId), ...(startedAt ? { startedAt } : {}) };
+  health(deviceId: string): { online: boolean; bootSeenAt?: number } {
+    const bootSeenAt = this.online.get(deviceId);
+    return { online: this.online.has(deviceId), ...(bootSeenAt !== undefined ? { bootSeenAt } : {}) };
   }
 
-  /** `startedAt`: when the agent (re)started, as its birth says. */
-  set(deviceId: string, online: boolean, startedAt?: string): void {
-    if (online) this.online.set(deviceId, startedAt);
+  /** `bootSeenAt`: when the cloud first heard this boot's birth. */
+  set(deviceId: string, online: boolean, bootSeenAt?: number): void {
+    if (online) this.online.set(deviceId, bootSeenAt);
     else this.online.delete(deviceId);
     for (const l of this.listeners) l({ deviceId, reason: online ? "online" : "offline" });
   }

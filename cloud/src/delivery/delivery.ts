@@ -29,8 +29,8 @@ import { knownDevices } from "../core/known-devices.js";
 /** Presence as delivery needs it (cloud/src/core/presence.ts satisfies it). */
 export interface DevicePresence {
   onChange(listener: (change: Pick<PresenceChange, "deviceId" | "reason">) => void): () => void;
-  /** `startedAt`: when the device's agent started (its birth, ARCHITECTURE §3 status). */
-  health(deviceId: string): { online: boolean; startedAt?: string } | undefined;
+  /** `bootSeenAt`: cloud time the current boot's birth first arrived live (null: only seen retained). */
+  health(deviceId: string): { online: boolean; bootSeenAt?: number | null } | undefined;
 }
 
 export interface DeliveryConfig {
@@ -232,11 +232,14 @@ class DeliveryService implements Delivery {
     return this.deps.presence.health(deviceId)?.online ?? false;
   }
 
-  /** Online now and its agent running since before `atMs` (a reboot after T means it was down at T). */
+  /**
+   * Online now and not rebooted since `atMs`: a boot first heard after T was down at T. Cloud time, not the
+   * device's `startedAt` (a board without RTC boots with a stale clock). Unknown (seen only retained) → up.
+   */
   private upSince(deviceId: string, atMs: number): boolean {
     const h = this.deps.presence.health(deviceId);
     if (!h?.online) return false;
-    return h.startedAt === undefined || Date.parse(h.startedAt) <= atMs;
+    return h.bootSeenAt == null || h.bootSeenAt <= atMs;
   }
 
   /** Rebuild the indexes from the journal (plays; seqs seen per device; media each device has). */

@@ -173,10 +173,10 @@ describe("sweep", () => {
     expect(await w.delivery.jobs.sweep()).toBe(0);
   });
 
-  it("marks an unreported play missed when the device is online again but its agent restarted after the play's time", async () => {
+  it("marks an unreported play missed when the device is online again but rebooted after the play's time", async () => {
     const w = await playWorld();
-    w.presence.set("d1", true, isoOf(AT - 3_600_000)); // up since before T: should have reported
-    w.presence.set("d2", true, isoOf(AT + 120_000)); // powered off across T, back after it
+    w.presence.set("d1", true, AT - 3_600_000); // this boot heard since before T: should have reported
+    w.presence.set("d2", true, AT + 120_000); // powered off across T, its new boot heard after it
     await w.clock.advanceTo(AT + 60_000 + 5 * 60_000);
     expect(await w.delivery.jobs.sweep()).toBe(2);
     expect(w.delivery.api.book.index.get("d1", PLAY)).toMatchObject({ status: "failed", reason: "no_report", inferred: true });

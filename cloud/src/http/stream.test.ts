@@ -23,7 +23,7 @@ afterEach(async () => {
 async function setup(over: Partial<StreamRoutesDeps> = {}): Promise<{ h: Harness; feed: LiveFeed; drops: number[] }> {
   const feed = new LiveFeed(pino({ level: "silent" }));
   const drops: number[] = [];
-  const snapshot: DeviceSnapshot = { deviceId: "dev_v1", online: true, lastSeen: Date.UTC(2026, 0, 1), changedAt: null, telemetry: null, faults: [] };
+  const snapshot: DeviceSnapshot = { deviceId: "dev_v1", online: true, lastSeen: Date.UTC(2026, 0, 1), changedAt: null, bootSeenAt: null, telemetry: null, faults: [] };
   h = await startHarness({ routes: [streamRoutes({ feed, presence: { snapshots: () => [snapshot, { ...snapshot, deviceId: "dev_v2" }] }, onDrop: () => void drops.push(1), ...over })] });
   await h.addDevice("dev_v1", "V1");
   await h.addDevice("dev_v2", "V2");
