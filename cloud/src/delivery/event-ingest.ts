@@ -10,12 +10,17 @@
  *
  * Batches of one device are handled one after the other (a promise chain per device), so a duplicate that
  * arrives while the first copy is being written waits for it and is then recognised.
+ *
+ * Appends go through a SlicedJournal: the batches of one turn of the event loop are written together and
+ * answered (stored, acked) a slice at a time, so a burst from every receiver at once does not hold the
+ * event loop (docs/performance.md, ingest). A duplicate batch's ack waits its turn there too.
  */
 import { errorMessage, type Clock, type DeviceEvent, type EventsPayload } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Journal, JournalEntry } from "../ports/store.js";
 import type { DeliveryBus } from "./bus.js";
 import type { PlayBook, PlayLookup } from "./play-book.js";
+import { SlicedJournal } from "./sliced-journal.js";
 
 /** Seqs remembered individually below the highest one; anything older counts as seen. */
 export const SEEN_WINDOW = 2048;
@@ -29,6 +34,10 @@ export interface EventIngestDeps {
   /** Is this a provisioned device? Events of others are dropped (not acked). */
   known: (deviceId: string) => boolean;
   lookup: PlayLookup;
+  /** Batches answered per turn of the event loop; default INGEST_SLICE. */
+  sliceSize?: number;
+  /** Resolves after the event loop had a turn; default `setImmediate`. */
+  yieldTurn?: () => Promise<void>;
 }
 
 export interface EventIngestStats {
@@ -68,8 +77,11 @@ export class EventIngest {
   private readonly devices = new Map<string, SeqState>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly counts: EventIngestStats = { batches: 0, stored: 0, duplicates: 0, duplicateBatches: 0, acks: 0, ackErrors: 0, storeErrors: 0, unknownDevice: 0 };
+  private readonly slices: SlicedJournal;
 
-  constructor(private readonly deps: EventIngestDeps) {}
+  constructor(private readonly deps: EventIngestDeps) {
+    this.slices = new SlicedJournal({ journal: deps.journal, ...(deps.sliceSize ? { sliceSize: deps.sliceSize } : {}), ...(deps.yieldTurn ? { yieldTurn: deps.yieldTurn } : {}) });
+  }
 
   stats(): EventIngestStats {
     return { ...this.counts };
@@ -108,8 +120,10 @@ export class EventIngest {
     const st = this.state(deviceId);
     const fresh = batch.events.filter((e) => !st.has(e.seq));
     this.counts.duplicates += batch.events.length - fresh.length;
-    if (fresh.length === 0) this.counts.duplicateBatches++;
-    else if (!(await this.store(deviceId, st, fresh))) return;
+    if (fresh.length === 0) {
+      this.counts.duplicateBatches++;
+      await this.slices.append([]);
+    } else if (!(await this.store(deviceId, st, fresh))) return;
     await this.ack(deviceId, Math.max(batch.seq, st.maxSeq));
   }
 
@@ -119,7 +133,7 @@ export class EventIngest {
     const step = this.deps.book.fromEvents(deviceId, fresh, this.deps.lookup, now);
     const lines: JournalEntry[] = fresh.map((event) => ({ kind: "event", ts: now, deviceId, seq: event.seq, event }));
     try {
-      await this.deps.journal.append(...lines, ...step.entries);
+      await this.slices.append(step.entries.length === 0 ? lines : [...lines, ...step.entries]);
     } catch (err) {
       this.counts.storeErrors++;
       this.deps.log.error({ deviceId, seqs: [fresh[0]?.seq, fresh[fresh.length - 1]?.seq], err: errorMessage(err) }, "events not stored: no ack, the device will send them again");
