@@ -36,6 +36,22 @@ describe("journalFileFor", () => {
     // 06:00 on 1 Dec in Hà Nội is still November in UTC.
     expect(journalFileFor(Date.parse("2026-12-01T06:00:00+07:00"))).toBe("2026-11.jsonl");
   });
+
+  it("answers each side of a month's edges right after naming the month (the last month is remembered)", () => {
+    const start = Date.UTC(2027, 1, 1);
+    const end = Date.UTC(2027, 2, 1);
+    for (const [ts, name] of [
+      [start + 5, "2027-02.jsonl"],
+      [start, "2027-02.jsonl"],
+      [start - 1, "2027-01.jsonl"],
+      [end - 1, "2027-02.jsonl"],
+      [end, "2027-03.jsonl"],
+      [start + 1, "2027-02.jsonl"],
+      [Date.UTC(2028, 1, 29, 12), "2028-02.jsonl"],
+    ] as const) {
+      expect(journalFileFor(ts)).toBe(name);
+    }
+  });
 });
 
 describe.each(FS_KINDS)("JsonlJournal (%s)", (kind) => {

@@ -36,9 +36,16 @@ interface PendingAppend {
   reject: (err: unknown) => void;
 }
 
+/** The month of the last name made: almost every entry falls in the current month. */
+let lastMonth = { from: 0, to: 0, name: "" };
+
 /** `2026-11.jsonl` for a ts in November 2026 UTC. */
 export function journalFileFor(ts: number): string {
-  return `${new Date(ts).toISOString().slice(0, 7)}.jsonl`;
+  if (ts >= lastMonth.from && ts < lastMonth.to) return lastMonth.name;
+  const d = new Date(ts);
+  const name = `${d.toISOString().slice(0, 7)}.jsonl`;
+  lastMonth = { from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1), name };
+  return name;
 }
 
 export function isJournalEntry(value: unknown): value is JournalEntry {
