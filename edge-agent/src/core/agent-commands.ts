@@ -50,7 +50,7 @@ export function agentCommandTargets(deps: AgentCommandDeps): CommandTargets {
       return { startedAt: r.startedAt, playedMs: r.playedMs, interruptedBy: r.interruptedBy?.kind ?? null, ampError: r.ampError };
     },
     syncTime: async () => {
-      const r = await deps.timeSync.sync();
+      const r = await deps.timeSync.sync({ force: true });
       return { offsetMs: r.offsetMs, rttMs: r.rttMs, samples: r.samples };
     },
   };

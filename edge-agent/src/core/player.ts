@@ -338,12 +338,12 @@ export class Player {
       this.ampFault(e, e.amp.error);
     }
     const volume = e.item.volume ?? this.opts.defaultVolume;
+    // The unmute (a queued Modbus write, ~10 ms at 9600 baud, then the ramp of §5) is asked for before the
+    // first sample so as little of the first word as possible meets a muted amplifier; its failure is
+    // reported after play_started: the play goes on whatever the amplifier says (ampFailure "continue").
+    const unmute = this.amp.startPlay(volume).then(() => undefined, (err: unknown) => ({ err }));
     const handle = this.sink.play(job.pcm, { playId: e.id, durationMs: e.item.media.durationMs });
     e.handle = handle;
-    // The play_started report and the unmute (a Modbus write) go one loop turn after the first sample: the
-    // sample is what must be on time. On a board the unmute reaches the amplifier ~10 ms later whatever
-    // (9600 baud; the volume ramps up from there, §5); where many players share a process (the fleet
-    // simulator) every start due now is made before any of them does its bookkeeping.
     if (e.interruptedBy !== undefined) handle.stop();
     let startedLocal: number;
     try {
@@ -351,9 +351,11 @@ export class Player {
     } catch (err) {
       throw new PlayFailure("sink_failed", errorMessage(err));
     }
+    // The play_started report waits one loop turn: where many players share a process (the fleet
+    // simulator) every start due now is made before any of them does its bookkeeping.
     await new Promise<void>((resolve) => this.later(resolve));
     this.announceStart(e, startedLocal);
-    this.amp.startPlay(volume).catch((err: unknown) => this.ampFault(e, err));
+    void unmute.then((failed) => failed && this.ampFault(e, failed.err));
     const result = await handle.done.catch((err: unknown) => new PlayFailure("sink_failed", errorMessage(err)));
     if (result instanceof PlayFailure) return this.emitFailure(e, result);
     if (e.interruptedBy === undefined) {

@@ -199,6 +199,9 @@ describe("TimeSync", () => {
     const r = await run(clock, ts.sync(), 1_000);
     expect(r).toMatchObject({ offsetMs: OFFSET, rttMs: 10, fresh: false });
     expect(ts.offsetMs).toBe(OFFSET);
+    // The operator's sync_time forces the new round in.
+    expect(await run(clock, ts.sync({ force: true }), 1_000)).toMatchObject({ offsetMs: OFFSET + 90, rttMs: 220, fresh: true });
+    expect(ts.offsetMs).toBe(OFFSET + 90);
   });
 
   it("an old offset ages by the drift allowance: after an hour a looser round replaces it", async () => {

@@ -173,9 +173,12 @@ export class TimeSync {
     this.settleTimers.clear();
   }
 
-  /** One round now (joins a round already running). Rejects with TimeSyncError when no sample came back. */
-  sync(): Promise<TimeSyncResult> {
-    this.running ??= this.round().finally(() => {
+  /**
+   * One round now (joins a round already running). Rejects with TimeSyncError when no sample came back.
+   * `force` (the operator's sync_time command) takes the new offset even when its round trip was looser.
+   */
+  sync(opts: { force?: boolean } = {}): Promise<TimeSyncResult> {
+    this.running ??= this.round(opts.force ?? false).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -190,7 +193,7 @@ export class TimeSync {
     return !this.lastResult || this.deps.clock.now() - this.lastResult.at >= this.opts.intervalMs;
   }
 
-  private async round(): Promise<TimeSyncResult> {
+  private async round(force: boolean): Promise<TimeSyncResult> {
     const got: Sample[] = [];
     for (let i = 0; i < this.opts.samples; i++) {
       if (i > 0) await this.deps.clock.sleep(this.opts.sampleGapMs);
@@ -204,7 +207,7 @@ export class TimeSync {
     }
     const fresh: TimeSyncResult = { offsetMs: Math.round(best.offsetMs), rttMs: best.rttMs, samples: got.length, at: this.deps.clock.now(), fresh: true };
     const before = this.lastResult;
-    if (before && !this.better(fresh, before)) {
+    if (before && !force && !this.better(fresh, before)) {
       this.deps.log.debug({ rttMs: fresh.rttMs, offsetMs: fresh.offsetMs, keptRttMs: before.rttMs }, "time sync round looser than the offset in use: kept");
       return { ...before, fresh: false };
     }
