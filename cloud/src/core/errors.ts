@@ -52,3 +52,10 @@ export class UnavailableError extends LoaError {
     super("unavailable", message);
   }
 }
+
+/** A paging cursor not made by a previous page of the same list (422 invalid_query). */
+export class InvalidCursorError extends LoaError {
+  constructor() {
+    super("invalid_query", "cursor: not a cursor from a previous page (start again without it)");
+  }
+}

@@ -2,7 +2,8 @@
  * Reading the play index for the API (ARCHITECTURE §7 `/api/v1/plays`, reports): filters, time ranges given
  * as calendar days or instants, and opaque cursors over the newest-first order.
  */
-import { LoaError, type PlayStatus } from "@loa/shared";
+import type { PlayStatus } from "@loa/shared";
+import { InvalidCursorError } from "../core/errors.js";
 import { addDays, dayZone } from "../scheduling/zone.js";
 import { compareNewestFirst, type PlayIndex, type PlayRecord } from "./play-index.js";
 
@@ -45,12 +46,6 @@ export function boundOf(value: string, tz: string, edge: "from" | "to"): number 
 }
 
 /** Thrown for a cursor that was not made by this server. */
-export class InvalidCursorError extends LoaError {
-  constructor() {
-    super("invalid_query", "cursor: not a cursor from a previous page (start again without it)");
-  }
-}
-
 type CursorKey = [atMs: number, deviceId: string, playId: string];
 
 export function encodeCursor(r: PlayRecord): string {

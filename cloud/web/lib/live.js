@@ -1,6 +1,6 @@
 // Receivers as the panel sees them: the REST list, kept current by the stream's presence, health and
-// fault events, plus a short history of telemetry for the detail page's charts (kept in this tab only:
-// the API has no telemetry history route).
+// fault events, plus the telemetry samples this tab received live (the detail page's charts start from
+// GET /api/v1/devices/:id/telemetry and append these).
 import { get, query } from "./api.js";
 import { createStore } from "./store.js";
 import { onStream } from "./stream.js";

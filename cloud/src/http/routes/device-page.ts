@@ -5,7 +5,7 @@
  * costs one pass of Set lookups over the sorted catalogue plus the views of its own items.
  */
 import type { Device, DeviceState } from "@loa/shared";
-import { InvalidCursorError } from "../../delivery/play-query.js";
+import { InvalidCursorError } from "../../core/errors.js";
 
 const collator = new Intl.Collator("vi");
 
