@@ -3,8 +3,10 @@
  * broker, the cloud's MQTT client, presence, createDelivery and the HTTP app, against three plain mqtt.js
  * "receivers" in one commune. Staff schedule a broadcast `at` T over REST; each receiver gets its plan,
  * pulls the media (multicast, coalesced), reports plan_applied / media_ready / play_started /
- * play_finished, and is acked; the plays end `finished` within 50 ms of T (the start skew is printed) and
- * the CSV report lists all three.
+ * play_finished, and is acked. What the cloud guarantees for "plays at T" (§2 "Plan, not push-at-time") is
+ * that plan and media are at every receiver ahead of T; the start itself is these fake receivers' own timer,
+ * so it is only printed (the skew line) and checked not early. The plays end `finished` and the CSV report
+ * lists all three.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,8 +34,10 @@ const log = pino({ level: "silent" });
 const clock = new SystemClock();
 const DEVICES = ["loa_a", "loa_b", "loa_c"] as const;
 const DURATION_MS = 1500;
-/** |reported start − T| allowed; fleet-e2e's bound for real agents. */
-const START_TOLERANCE_MS = 50;
+/** Plan and media must be at each receiver at least this long before T (2.5 s ahead; they take ~0.1 s here). */
+const READY_MARGIN_MS = 500;
+/** A reported start earlier than T by more than this is a play started early. */
+const EARLY_MS = 50;
 
 async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -49,6 +53,9 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what:
 class PlainReceiver {
   readonly acks: number[] = [];
   readonly plans: PlanPayload[] = [];
+  /** When (machine clock) a plan first held each playId, and when each sha256 was complete and verified. */
+  readonly planArrived = new Map<string, number>();
+  readonly mediaReady = new Map<string, number>();
   private seq = 0;
   private readonly chunks = new Map<string, Map<number, Buffer>>();
   private readonly handled = new Set<string>();
@@ -88,6 +95,7 @@ class PlainReceiver {
 
   private onPlan(plan: PlanPayload): void {
     this.plans.push(plan);
+    for (const item of plan.items) if (!this.planArrived.has(item.playId)) this.planArrived.set(item.playId, Date.now());
     this.report({ type: "plan_applied", version: plan.version });
     for (const item of plan.items) {
       if (this.handled.has(item.playId)) continue;
@@ -111,7 +119,9 @@ class PlainReceiver {
     if (!got || got.has(index)) return;
     got.set(index, Buffer.from(data));
     const whole = Buffer.concat([...got.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
-    if (createHash("sha256").update(whole).digest("hex") === sha256) this.report({ type: "media_ready", sha256 });
+    if (createHash("sha256").update(whole).digest("hex") !== sha256) return;
+    this.mediaReady.set(sha256, Date.now());
+    this.report({ type: "media_ready", sha256 });
   }
 
   /** One event per batch (the real outbox batches; the cloud's rules are the same). */
@@ -193,13 +203,19 @@ describe("delivery end to end: a broadcast at T to a commune of three receivers"
     const plays = async () => ((await (await get(`/api/v1/plays?broadcastId=${created.broadcast.id}`)).json()) as PlayList).items;
     const done = await until(plays, (items) => items.length === 3 && items.every((p) => p.status === "finished"), "three finished plays");
     expect(done.map((p) => p.deviceId).sort()).toEqual([...DEVICES]);
-    // Start skew: each receiver's reported start minus T, printed (one JSON line) before it is checked
-    // against the tolerance fleet-e2e holds real agents to (docs/simulator.md "Start precision").
+    // Plan and media were at every receiver ahead of T: what lets a real agent start on the second.
+    const aheadMs = Object.fromEntries(receivers.map((r) => [r.id, { plan: at - (r.planArrived.get(playId) ?? Infinity), media: at - (r.mediaReady.get(sha) ?? Infinity) }]));
+    for (const r of receivers) {
+      expect(aheadMs[r.id]?.plan, `${r.id}: plan ahead of T (ms)`).toBeGreaterThanOrEqual(READY_MARGIN_MS);
+      expect(aheadMs[r.id]?.media, `${r.id}: media ahead of T (ms)`).toBeGreaterThanOrEqual(READY_MARGIN_MS);
+    }
+    // Start skew: each receiver's reported start minus T, printed (one JSON line). It measures these fake
+    // receivers' own setTimeout, so only "not early" is checked; real agents' precision is fleet-e2e's.
     const skew = Object.fromEntries(done.map((p) => [p.deviceId, Date.parse(p.startedAt ?? "") - at]));
-    console.log(JSON.stringify({ test: "delivery.startSkew", at: isoOf(at), skewMs: skew, maxAbsMs: Math.max(...Object.values(skew).map(Math.abs)) }));
+    console.log(JSON.stringify({ test: "delivery.startSkew", at: isoOf(at), skewMs: skew, maxAbsMs: Math.max(...Object.values(skew).map(Math.abs)), aheadMs }));
     for (const p of done) {
       expect(p).toMatchObject({ playId, at: isoOf(at), playedMs: DURATION_MS });
-      expect(Math.abs(Date.parse(p.startedAt ?? "") - at)).toBeLessThanOrEqual(START_TOLERANCE_MS);
+      expect(Date.parse(p.startedAt ?? "")).toBeGreaterThanOrEqual(at - EARLY_MS);
     }
     // Every event was acked, and only after it was stored: the journal holds each (device, seq) once.
     for (const r of receivers) await until(() => r.acks.at(-1) ?? 0, (n) => n === r.lastSeq, `acks of ${r.id}`);
