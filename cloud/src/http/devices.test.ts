@@ -203,7 +203,7 @@ describe("GET /api/v1/devices in pages (limit, cursor, total)", () => {
     expect((await full("")).items.some((d) => d.id === "dev_p02")).toBe(false); // V2 is outside C1
   });
 
-  it("a cursor still works when the device it ends on was deleted or renamed meanwhile", async () => {
+  it("a cursor still works when the device it ends on was deleted meanwhile", async () => {
     const cookie = await h.login("root");
     const page1 = bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=5", { cookie }));
     const last = page1.items[4];
@@ -214,6 +214,38 @@ describe("GET /api/v1/devices in pages (limit, cursor, total)", () => {
     const page2 = bodyOf<Page>(await h.req("GET", `/api/v1/devices?limit=100&cursor=${encodeURIComponent(page1.nextCursor ?? "")}`, { cookie }));
     expect(page2.items.map((d) => d.id)).toEqual(bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=1000", { cookie })).items.slice(4).map((d) => d.id));
     expect(page2.total).toBe(22);
+  });
+
+  it("a cursor still works when the device it ends on was renamed meanwhile: every device listed exactly once", async () => {
+    const cookie = await h.login("root");
+    const allIds = bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=1000", { cookie })).items.map((d) => d.id).sort();
+    /** Page one (5), rename its last device, then the rest of the walk from page one's cursor. */
+    const walkRenaming = async (newName: string): Promise<{ renamed: string; ids: string[] }> => {
+      const page1 = bodyOf<Page>(await h.req("GET", "/api/v1/devices?limit=5", { cookie }));
+      const renamed = page1.items[4]?.id ?? "";
+      await h.catalog.update((d) => {
+        const dev = d.devices.find((x) => x.id === renamed);
+        if (dev) dev.name = newName;
+      });
+      const ids = page1.items.map((d) => d.id);
+      let cursor = page1.nextCursor;
+      for (let pages = 0; cursor !== null && pages < 10; pages++) {
+        const page = bodyOf<Page>(await h.req("GET", `/api/v1/devices?limit=5&cursor=${encodeURIComponent(cursor)}`, { cookie }));
+        ids.push(...page.items.map((d) => d.id));
+        cursor = page.nextCursor;
+      }
+      return { renamed, ids };
+    };
+    // Renamed to sort before the cursor (Vietnamese order: "Ao" before "Đài" and "Loa"): seen on page one only.
+    const back = await walkRenaming("Ao làng");
+    expect(back.renamed).not.toBe("");
+    expect([...back.ids].sort()).toEqual(allIds);
+    // Renamed to sort after the cursor: the walk goes on from the old key, so no other device is skipped or
+    // repeated; the renamed one shows again at its new place (keyset paging lists what is there now).
+    const forward = await walkRenaming("Xóm cuối");
+    const others = forward.ids.filter((id) => id !== forward.renamed);
+    expect([...others].sort()).toEqual(allIds.filter((id) => id !== forward.renamed));
+    expect(forward.ids.filter((id) => id === forward.renamed).length).toBeGreaterThanOrEqual(1);
   });
 
   it("a cursor not made by the server, or a limit outside 1–1000, is 422", async () => {
