@@ -1,39 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import express, { type Express } from "express";
+/**
+ * GET /api/v1/openapi.json of the core app (ARCHITECTURE §7) against what express serves. The same check on
+ * the full cloud (startCloud) is in openapi.integration.test.ts, which runs in the serial group.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHttpApp } from "./app.js";
-import { openApiPath } from "./openapi.js";
 import { startHarness, type Harness } from "./harness.fixture.js";
 import { MemoryCatalog, MemoryJournal } from "../testing/memory-store.js";
 import { FakeClock } from "@loa/shared";
 import { pino } from "pino";
-import { startCloudInProcess } from "../../../test/support/cloud-process.js";
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  /** A nested express.Router() has its own stack. */
-  handle?: { stack?: Layer[] };
-}
-
-/** What express itself has registered, read from its router (not from our route table). */
-function expressRoutes(app: Express): string[] {
-  return routesOf((app.router as unknown as { stack: Layer[] }).stack, "");
-}
-
-/** A nested router's mount path is not kept in express 5, so its routes show as `?/path` (undocumentable). */
-function routesOf(stack: Layer[], prefix: string): string[] {
-  return stack.flatMap((layer) => {
-    const route = layer.route;
-    if (layer.handle?.stack) return routesOf(layer.handle.stack, "?");
-    if (!route) return [];
-    return Object.keys(route.methods).filter((m) => m !== "_all").map((m) => `${m.toUpperCase()} ${prefix}${openApiPath(route.path)}`);
-  });
-}
-
-type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; summary: string; security: unknown[] }>> };
-
-function documented(doc: Doc): string[] {
-  return Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
-}
+import { documented, expressRoutes, type OpenApiDoc as Doc } from "../../../test/support/express-routes.js";
 
 /** `obj[k1][k2]...`, undefined when a step is missing. */
 function dig(obj: unknown, ...keys: string[]): unknown {
@@ -118,38 +93,5 @@ describe("GET /api/v1/openapi.json", () => {
     await extra.close();
     expect(doc.paths["/api/v1/bulletins"]?.["get"]?.summary).toBe("test module");
     expect(served.status).toBe(200);
-  });
-});
-
-/**
- * The same check on the cloud loa-cloud runs (startCloud: bulletins, the stream and delivery's routes are
- * mounted there, not in createHttpApp's built-ins). startCloud keeps its express apps to itself, so every app
- * created while it starts is caught at express's `init`, and their routers are read as above.
- */
-describe("GET /api/v1/openapi.json of the full cloud", () => {
-  it("documents exactly the API routes it serves, and each documented one is served", async () => {
-    const apps: Express[] = [];
-    const init = express.application.init;
-    const spy = vi.spyOn(express.application, "init").mockImplementation(function (this: Express) {
-      apps.push(this);
-      init.call(this);
-    });
-    const full = await startCloudInProcess().finally(() => spy.mockRestore());
-    try {
-      const served = apps.flatMap(expressRoutes).filter((r) => /^\S+ (\?|\/api\/|\/healthz)/.test(r)).sort();
-      const doc = (await (await fetch(`${full.cloud.httpUrl}/api/v1/openapi.json`)).json()) as Doc;
-      expect(served).toEqual(documented(doc).sort());
-      expect(served).toEqual(expect.arrayContaining(["POST /api/v1/bulletins", "GET /api/v1/stream", "PATCH /api/v1/broadcasts/{id}", "GET /api/v1/reports/plays.csv"]));
-      for (const route of documented(doc)) {
-        const [method = "", path = ""] = route.split(" ");
-        const res = await fetch(full.cloud.httpUrl + path.replace(/\{\w+\}/g, "x"), { method, redirect: "manual" });
-        const text = await res.text();
-        const code = res.headers.get("content-type")?.startsWith("application/problem+json") ? (JSON.parse(text) as { code?: string }).code : undefined;
-        // The router's own answers for a method or path it does not know; a handler's 404 has another code.
-        expect([route, code]).not.toEqual([route, expect.stringMatching(/^(method_not_allowed|route_not_found)$/)]);
-      }
-    } finally {
-      await full.close();
-    }
   });
 });
