@@ -29,9 +29,9 @@ function track<T>(p: Promise<T>): { result: Outcome<T> | undefined } {
 }
 
 /** Track `p` while `ms` of fake time pass. */
-async function settled<T>(r: Rig, p: Promise<T>, ms: number): Promise<{ result: Outcome<T> | undefined }> {
+async function settled<T>(r: Rig, p: Promise<T>, ms: number, stepMs?: number): Promise<{ result: Outcome<T> | undefined }> {
   const t = track(p);
-  await r.run(ms);
+  await r.run(ms, stepMs);
   return t;
 }
 
@@ -213,6 +213,75 @@ describe("ModbusMaster", () => {
     expect(rig.transport.isOpen).toBe(true);
     expect((await settled(rig, rig.master.request(readOne(4)), 10)).result).toMatchObject({ ok: true, value: { values: [15] } });
     expect(rig.master.stats.staleFrames).toBe(0);
+  });
+
+  it("keeps the owed list bounded while the slave stays silent (many failed requests)", async () => {
+    const r = (rig = await makeRig({ timeoutMs: 300, retries: 2, lateReplyMs: 1_000 }));
+    r.slave.next(...Array.from({ length: 600 }, () => ({ kind: "silent" }) as const));
+    const polls = Array.from({ length: 200 }, () => track(r.master.request(readControls)));
+    let most = 0;
+    for (let t = 0; t < 200 * 900 + 100; t += 100) {
+      await rig.run(100, 100);
+      most = Math.max(most, rig.master.stats.owed);
+    }
+    expect(polls.map((p) => p.result?.ok)).toEqual(Array(200).fill(false));
+    expect(rig.master.stats).toMatchObject({ attempts: 600, timeouts: 600, failures: 200 });
+    // One timeout per 300 ms, each owed for 1000 ms: never more than 4 at once (not 600).
+    expect(most).toBe(4);
+    expect(rig.master.stats.owed).toBeLessThanOrEqual(4);
+  });
+
+  it("keeps the owed list capped and waits at most lateReplyMs when the wall clock stands still or steps back", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 2, lateReplyMs: 1_000 });
+    // A Pi has no RTC: its wall clock can stand or step back (NTP), so nothing owed would expire by the clock.
+    // (Timers still run on the fake clock's own time.)
+    const frozen = rig.clock.now();
+    let wall = frozen;
+    rig.clock.now = () => wall;
+    rig.slave.next(...Array.from({ length: 60 }, () => ({ kind: "silent" }) as const));
+    for (let i = 0; i < 20; i++) ampError(await settled(rig, rig.master.request(readOne(1)), 900, 100));
+    expect(rig.master.stats).toMatchObject({ timeouts: 60, owed: 4 });
+    wall = frozen - 3_600_000;
+    // The slave answers again: the first answer to register 4 is taken for a late one to register 1 and dropped,
+    // the retry goes out after lateReplyMs of quiet, forgets what is owed and is answered.
+    const next = await settled(rig, rig.master.request(readOne(4)), 300 + 1_000 + 100, 100);
+    expect(next.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [15] } });
+    expect(rig.master.stats).toMatchObject({ attempts: 62, staleFrames: 1, owed: 0 });
+  });
+
+  // A silent slave never pays what it owes: its owed attempts must not eat the answers to a later request.
+  it("after a silent slave comes back, a different request of the same shape succeeds on its retry", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 2, lateReplyMs: 1_000 });
+    rig.slave.holding.set(1, 37);
+    rig.slave.next({ kind: "silent" }, { kind: "silent" }, { kind: "silent" });
+    const t0 = rig.clock.now();
+    expect(ampError(await settled(rig, rig.master.request(readOne(1)), 900)).code).toBe("amp_timeout");
+    const second = await settled(rig, rig.master.request(readOne(4)), 1_400);
+    expect(second.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [15] } });
+    // First attempt at 900: its answer fits the owed read of register 1 and is dropped. The retry waits until
+    // nothing owed can still come (the first attempt's own late reply, owed until 1200 + 1000), then goes out.
+    expect(rig.slave.trace.map((x) => x.t - t0)).toEqual([0, 300, 600, 900, 2_200]);
+    expect(rig.master.stats).toMatchObject({ attempts: 5, timeouts: 4, staleFrames: 1, failures: 1, owed: 0 });
+    // Nothing is left owed: the next read of the same shape is answered first time.
+    const third = await settled(rig, rig.master.request(readOne(1)), 10);
+    expect(third.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [37] } });
+    expect(rig.master.stats).toMatchObject({ attempts: 6, staleFrames: 1 });
+  });
+
+  it("a retry held back for a quiet line goes out as soon as the last owed late reply has come (slow slave)", async () => {
+    rig = await makeRig({ timeoutMs: 300, retries: 1, lateReplyMs: 1_000 });
+    rig.slave.holding.set(1, 37);
+    // A (register 1) goes out at 0 and 300, answered at 400 and 750; B (register 4) at 400, answered at 900.
+    rig.slave.next({ kind: "late", ms: 400 }, { kind: "late", ms: 450 }, { kind: "late", ms: 500 }, { kind: "late", ms: 250 });
+    const t0 = rig.clock.now();
+    const a = track(rig.master.request(readOne(1)));
+    const b = track(rig.master.request(readOne(4)));
+    await rig.run(1_200);
+    expect(a.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [37] } });
+    expect(b.result).toEqual({ ok: true, value: { kind: "readHolding", unitId: U, values: [15] } });
+    // B's retry waits for A's second reply (750) and B's first (900), not for them to expire (1700).
+    expect(rig.slave.trace.map((x) => x.t - t0)).toEqual([0, 300, 400, 900]);
+    expect(rig.master.stats).toMatchObject({ attempts: 4, timeouts: 2, staleFrames: 2, failures: 0, owed: 0 });
   });
 
   it("drops a stray reply of another function while waiting", async () => {

@@ -5,8 +5,9 @@
  * frame parser is reset before every attempt and replies that do not answer the request in flight (another
  * unit, function, address or count) are dropped. Modbus RTU has no transaction id, and two reads of one
  * register each look alike on the wire, so a timed-out attempt is remembered as *owed*: a slave answers in
- * order, so the next frames that fit it are its late reply and are dropped too (see `payOwed`). Stale bytes
- * are never taken for a fresh answer as long as a late reply comes within `lateReplyMs` of its timeout.
+ * order, so the next frames that fit it are its late reply and are dropped too (see `payOwed`). A silent slave
+ * never pays what it owes, so a retry first waits out what other requests still owe (see `quietLine`). Stale
+ * bytes are never taken for a fresh answer as long as a late reply comes within `lateReplyMs` of its timeout.
  */
 import {
   RTU_DEFAULT_GAP_MS,
@@ -70,6 +71,8 @@ export interface ModbusMasterStats {
   staleFrames: number;
   /** Requests that finally failed (any code). */
   failures: number;
+  /** Timed-out attempts held as owed right now (a level, not a count; bounded, see `maxOwed`). */
+  owed: number;
 }
 
 type Outcome =
@@ -106,7 +109,15 @@ export class ModbusMaster implements ModbusClient {
   private pending: Pending | undefined;
   /** Timed-out attempts whose late replies may still come, oldest first. */
   private owed: Owed[] = [];
-  private readonly counters: ModbusMasterStats = {
+  /**
+   * One attempt is on the line at a time, so at most one is owed per `timeoutMs`, each for `lateReplyMs`: with a
+   * steady clock no more than this many are ever still expected. The cap only bites when the wall clock stands
+   * still or steps back (a Pi has no RTC; NTP steps it), where expiry alone would let the list grow.
+   */
+  private readonly maxOwed: number;
+  /** Set while a retry waits for a quiet line: told whenever owed entries are paid or forgotten. */
+  private owedChanged: (() => void) | undefined;
+  private readonly counters: Omit<ModbusMasterStats, "owed"> = {
     requests: 0, attempts: 0, retries: 0, timeouts: 0, crcErrors: 0, exceptions: 0, staleFrames: 0, failures: 0,
   };
   private readonly unsubscribe: (() => void)[];
@@ -117,17 +128,19 @@ export class ModbusMaster implements ModbusClient {
     this.log = deps.log;
     this.options = { ...DEFAULT_MODBUS_MASTER_OPTIONS, ...deps.options };
     this.parser = new RtuFrameParser({ direction: "response", clock: this.clock, gapMs: this.options.gapMs });
+    this.maxOwed = Math.floor(this.options.lateReplyMs / Math.max(1, this.options.timeoutMs)) + 1;
     this.unsubscribe = [
       this.transport.on("data", (chunk) => this.onData(chunk)),
       this.transport.on("close", (err) => {
         this.owed = []; // nothing late comes over a line that closed
+        this.owedChanged?.();
         this.pending?.settle({ kind: "down", error: err ?? new Error("line closed") });
       }),
     ];
   }
 
   get stats(): ModbusMasterStats {
-    return { ...this.counters };
+    return { ...this.counters, owed: this.owed.length };
   }
 
   /**
@@ -152,7 +165,10 @@ export class ModbusMaster implements ModbusClient {
     const attempts = this.options.retries + 1;
     let last: Outcome = { kind: "timeout" };
     for (let i = 0; i < attempts; i++) {
-      if (i > 0) this.counters.retries++;
+      if (i > 0) {
+        this.counters.retries++;
+        await this.quietLine(frame);
+      }
       last = await this.attempt(req, frame);
       if (last.kind === "reply") return last.response;
       if (last.kind === "exception" || last.kind === "down") break;
@@ -237,7 +253,45 @@ export class ModbusMaster implements ModbusClient {
   }
 
   private owe(p: Pending): void {
+    this.forgetExpired();
     this.owed.push({ req: p.req, frame: p.frame, until: this.clock.now() + this.options.lateReplyMs });
+    // Drop the oldest: its late reply was due first, so it is the first not to be expected any more.
+    if (this.owed.length > this.maxOwed) this.owed.splice(0, this.owed.length - this.maxOwed);
+  }
+
+  private forgetExpired(): void {
+    const now = this.clock.now();
+    if (this.owed.some((o) => o.until <= now)) this.owed = this.owed.filter((o) => o.until > now);
+  }
+
+  /**
+   * Before a retry, while attempts of *other* requests are owed: send nothing until every owed reply has come or
+   * is no longer expected (at most `lateReplyMs`), then forget them all. Order alone cannot tell a slow slave from
+   * one that was silent on those attempts and has since answered this request (its answer, fitting an owed
+   * attempt, was dropped): the two look the same on the wire. Once the line has been quiet that long, whatever
+   * answers the retry is its own. It is also what RS-485 wants: the line is half duplex, and a request sent while
+   * a late reply is still coming collides with it, losing both. The first attempt of a request is not held back
+   * (a slow slave's late replies come first and are told apart by order); a retry of the same request, with only
+   * its own attempts owed, is not either: any of their replies is as good an answer.
+   */
+  private async quietLine(frame: Buffer): Promise<void> {
+    this.forgetExpired();
+    if (this.owed.every((o) => o.frame.equals(frame))) return;
+    const last = Math.max(...this.owed.map((o) => o.until));
+    // Bounded by lateReplyMs too, so a wall clock stepped back cannot hold the line for longer.
+    const waitMs = Math.min(this.options.lateReplyMs, last - this.clock.now());
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.owedChanged = undefined;
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, waitMs);
+      this.owedChanged = () => {
+        if (this.owed.length === 0) done();
+      };
+    });
+    this.owed = [];
   }
 
   /**
@@ -248,12 +302,12 @@ export class ModbusMaster implements ModbusClient {
    * Returns undefined when the frame pays nothing.
    */
   private payOwed(p: Pending | undefined, reply: ModbusReply, frame: Buffer): Outcome | "dropped" | undefined {
-    const now = this.clock.now();
-    this.owed = this.owed.filter((o) => o.until > now);
+    this.forgetExpired();
     const i = this.owed.findIndex((o) => answers(o.req, reply));
     const paid = this.owed[i];
     if (!paid) return undefined;
     this.owed.splice(0, i + 1);
+    this.owedChanged?.();
     if (p && paid.frame.equals(p.frame)) {
       this.owe(p);
       return this.match(p.req, reply, frame);
