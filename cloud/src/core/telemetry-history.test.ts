@@ -97,16 +97,16 @@ describe("TelemetryHistory", () => {
     dirs.push(dataDir);
     const clock = new FakeClock(T0);
     const first = await openStore({ dataDir, clock });
-    const before = history(first.journal, clock, { journalEveryMs: 0 });
+    const before = history(first.telemetry ?? first.journal, clock, { journalEveryMs: 0 });
     // 8 h of samples every 30 min; one of a device deleted since; another kind of entry in between.
     for (let m = 0; m <= 480; m += 30) before.onTelemetry("dev_a", sample(m / 30), T0 + m * 60_000);
     before.onTelemetry("dev_old", sample(5), T0 + 470 * 60_000);
-    await first.journal.append({ kind: "audit", ts: T0 + 1, action: "x" });
+    await (first.telemetry ?? first.journal).append({ kind: "audit", ts: T0 + 1, action: "x" });
     await first.close();
 
     const later = new FakeClock(T0 + 485 * 60_000);
     const second = await openStore({ dataDir, clock: later });
-    const after = history(second.journal, later, { known: (id) => id === "dev_a" });
+    const after = history(second.telemetry ?? second.journal, later, { known: (id) => id === "dev_a" });
     const loaded = await after.rebuild();
     await second.close();
     // Restarted at 8 h 5 min: the samples from 2 h 5 min on, i.e. 2 h 30 min … 8 h.

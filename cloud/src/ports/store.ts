@@ -57,7 +57,9 @@ export interface Journal {
 export interface Store {
   catalog: Catalog;
   journal: Journal;
-  /** Flush and close both. */
+  /** Telemetry samples (short-lived, pruned by age) apart from the journal; absent: they go to `journal`. */
+  telemetry?: Journal;
+  /** Flush and close them all. */
   close(): Promise<void>;
 }
 

@@ -115,7 +115,7 @@ async function assemble(config: CloudConfig, opts: StartCloudOptions, clock: Clo
   });
   side.mqtt.on("cmdRes", (id, res) => commands.onResult(id, res));
   // Before the client subscribes: the charts' history is complete from the first live sample (§8 indexes).
-  const telemetry = new TelemetryHistory({ journal, clock, log: log.child({ ns: "cloud.telemetry" }), known: knownDevices(store.catalog) });
+  const telemetry = new TelemetryHistory({ journal: store.telemetry ?? journal, clock, log: log.child({ ns: "cloud.telemetry" }), known: knownDevices(store.catalog) });
   await telemetry.rebuild();
   side.mqtt.on("telemetry", (id, t, meta) => {
     if (!meta.retained) telemetry.onTelemetry(id, t, meta.receivedAt);

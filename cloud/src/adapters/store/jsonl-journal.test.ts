@@ -1,7 +1,7 @@
 /** JsonlJournal over the real disk and over MemoryFileSystem (ARCHITECTURE §8). */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { SystemClock } from "@loa/shared";
+import { FakeClock, SystemClock } from "@loa/shared";
 import type { FileSystem, JournalEntry } from "../../ports/store.js";
 import { JournalEntryInvalidError, StoreClosedError, StoreWriteError } from "./errors.js";
 import { journalFileFor, JsonlJournal } from "./jsonl-journal.js";
@@ -184,6 +184,49 @@ describe.each(FS_KINDS)("JsonlJournal (%s)", (kind) => {
     expect(env.fs.count("open") - env.fs.count("close")).toBeLessThanOrEqual(2);
     const { entries } = await replayAll(j);
     expect(entries.map((e) => e.seq)).toEqual([0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15]);
+    await j.close();
+  });
+});
+
+describe.each(FS_KINDS)("JsonlJournal by the hour with a retention (%s)", (kind) => {
+  let env: FsEnv;
+  beforeEach(async () => {
+    env = await makeFsEnv(kind);
+  });
+  afterEach(async () => {
+    await env.cleanup();
+  });
+
+  const sample = (ts: number): JournalEntry => ({ kind: "telemetry", ts, deviceId: "dev-1", ampTempC: 40 });
+  const open = (fs: FileSystem, now: FakeClock) =>
+    JsonlJournal.open({ fs, dir: join(env.dir, "telemetry"), clock: now, log: silentLog, period: "hour", retainMs: 2 * 3_600_000 });
+
+  it("names files by the UTC hour, deletes those past the retention when a new hour begins and at open", async () => {
+    const now = new FakeClock(NOV);
+    const j = await open(env.fs, now);
+    await j.append(sample(NOV), sample(NOV + 3_599_999));
+    await now.advance(3_600_000);
+    await j.append(sample(now.now()));
+    expect((await env.fs.list(join(env.dir, "telemetry"))).sort()).toEqual(["2026-11-15T12.jsonl", "2026-11-15T13.jsonl"]);
+    await now.advance(2 * 3_600_000); // 15:00: the 12:00 file ended at 13:00, more than 2 h ago
+    await j.append(sample(now.now()));
+    expect((await env.fs.list(join(env.dir, "telemetry"))).sort()).toEqual(["2026-11-15T13.jsonl", "2026-11-15T15.jsonl"]);
+    const { entries } = await replayAll(j);
+    expect(entries.map((e) => e.ts)).toEqual([NOV + 3_600_000, NOV + 3 * 3_600_000]);
+    await j.close();
+    await now.advance(5 * 3_600_000);
+    const again = await open(env.base, now); // nothing appended for hours: open prunes too
+    expect((await replayAll(again)).stats).toEqual({ entries: 0, skippedLines: 0, files: 0 });
+    await again.close();
+  });
+
+  it("leaves files of the other period and of the month journal alone", async () => {
+    const now = new FakeClock(NOV + 10 * 3_600_000);
+    await env.fs.mkdirp(join(env.dir, "telemetry"));
+    await appendRaw(env.fs, join(env.dir, "telemetry", "2026-10.jsonl"), `${JSON.stringify(sample(NOV))}\n`);
+    const j = await open(env.fs, now);
+    expect(await env.fs.list(join(env.dir, "telemetry"))).toEqual(["2026-10.jsonl"]);
+    expect((await replayAll(j)).stats.files).toBe(0);
     await j.close();
   });
 });

@@ -23,10 +23,20 @@ export interface JsonlJournalDeps {
   batchWindowMs?: number;
   /** Append handles kept open (entries may target past months); default 4. */
   maxOpenFiles?: number;
+  /** One file per UTC month (default) or per UTC hour (`2026-11-27T05.jsonl`, for short-lived samples). */
+  period?: JournalPeriod;
+  /**
+   * Delete files whose period ended more than this long ago, at open and whenever a new file begins;
+   * default: keep everything. Only for facts with a window (telemetry history), never for plays or audit.
+   */
+  retainMs?: number;
 }
 
+export type JournalPeriod = "month" | "hour";
+
 const KINDS: ReadonlySet<string> = new Set<JournalEntry["kind"]>(["event", "play", "telemetry", "audit", "cmd"]);
-const FILE_RE = /^\d{4}-\d{2}\.jsonl$/;
+const FILE_RE: Record<JournalPeriod, RegExp> = { month: /^\d{4}-\d{2}\.jsonl$/, hour: /^\d{4}-\d{2}-\d{2}T\d{2}\.jsonl$/ };
+const HOUR_MS = 3_600_000;
 /** Year 10000: beyond it ISO strings (and so file names) change shape. */
 const MAX_TS = 253_402_300_800_000;
 
@@ -48,6 +58,18 @@ export function journalFileFor(ts: number): string {
   return name;
 }
 
+/** `2026-11-27T05.jsonl` for a ts in that UTC hour. */
+export function hourFileFor(ts: number): string {
+  return `${new Date(ts - (ts % HOUR_MS)).toISOString().slice(0, 13)}.jsonl`;
+}
+
+/** Epoch ms at which the period a file name covers ends. */
+function periodEnd(name: string, period: JournalPeriod): number {
+  if (period === "hour") return Date.parse(`${name.slice(0, 13)}:00:00.000Z`) + HOUR_MS;
+  const [y = 0, m = 0] = name.slice(0, 7).split("-").map(Number);
+  return Date.UTC(y, m, 1);
+}
+
 export function isJournalEntry(value: unknown): value is JournalEntry {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const { kind, ts } = value as { kind?: unknown; ts?: unknown };
@@ -62,6 +84,10 @@ export class JsonlJournal implements Journal {
   /** Open append handles, least recently used first. */
   private readonly handles = new Map<string, FileHandle>();
   private readonly batcher: Batcher<PendingAppend>;
+  private readonly clock: Clock;
+  private readonly period: JournalPeriod;
+  private readonly fileFor: (ts: number) => string;
+  private readonly retainMs: number | undefined;
   private closed = false;
   private writeCount = 0;
   private repairs = 0;
@@ -69,7 +95,9 @@ export class JsonlJournal implements Journal {
   static async open(deps: JsonlJournalDeps): Promise<JsonlJournal> {
     await deps.fs.mkdirp(deps.dir);
     await deps.fs.syncDir(dirname(deps.dir)); // so the journal directory itself survives a power loss
-    return new JsonlJournal(deps);
+    const journal = new JsonlJournal(deps);
+    await journal.prune();
+    return journal;
   }
 
   private constructor(deps: JsonlJournalDeps) {
@@ -77,6 +105,10 @@ export class JsonlJournal implements Journal {
     this.dir = deps.dir;
     this.log = deps.log;
     this.maxOpen = Math.max(1, deps.maxOpenFiles ?? 4);
+    this.clock = deps.clock;
+    this.period = deps.period ?? "month";
+    this.fileFor = this.period === "hour" ? hourFileFor : journalFileFor;
+    this.retainMs = deps.retainMs;
     this.batcher = new Batcher<PendingAppend>({
       clock: deps.clock,
       windowMs: deps.batchWindowMs ?? 0,
@@ -98,7 +130,7 @@ export class JsonlJournal implements Journal {
     if (this.closed) return Promise.reject(new StoreClosedError("journal"));
     let lines: PendingAppend["lines"];
     try {
-      lines = entries.map((e) => ({ file: journalFileFor(checkTs(e)), line: toLine(e) }));
+      lines = entries.map((e) => ({ file: this.fileFor(checkTs(e)), line: toLine(e) }));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -108,7 +140,7 @@ export class JsonlJournal implements Journal {
 
   async replay(onEntry: (entry: JournalEntry) => void): Promise<JournalStats> {
     await this.batcher.drain();
-    const files = (await this.fs.list(this.dir)).filter((n) => FILE_RE.test(n)).sort();
+    const files = await this.files();
     const stats: JournalStats = { entries: 0, skippedLines: 0, files: files.length };
     for (const name of files) {
       for await (const line of splitLines(this.fs.readChunks(join(this.dir, name)))) {
@@ -124,6 +156,31 @@ export class JsonlJournal implements Journal {
       }
     }
     return stats;
+  }
+
+  /**
+   * Delete the files whose period ended more than `retainMs` ago (none without `retainMs`). Returns how
+   * many went. A file still open for appends is closed first.
+   */
+  async prune(): Promise<number> {
+    if (this.retainMs === undefined) return 0;
+    const before = this.clock.now() - this.retainMs;
+    const old = (await this.files()).filter((name) => periodEnd(name, this.period) <= before);
+    for (const name of old) {
+      const handle = this.handles.get(name);
+      this.handles.delete(name);
+      await handle?.close();
+      await this.fs.remove(join(this.dir, name));
+    }
+    if (old.length > 0) {
+      await this.fs.syncDir(this.dir);
+      this.log.info({ files: old.length, dir: this.dir }, "journal: files past their retention deleted");
+    }
+    return old.length;
+  }
+
+  private async files(): Promise<string[]> {
+    return (await this.fs.list(this.dir)).filter((n) => FILE_RE[this.period].test(n)).sort();
   }
 
   async close(): Promise<void> {
@@ -182,7 +239,10 @@ export class JsonlJournal implements Journal {
     const size = await this.fs.size(path);
     const handle = await this.fs.open(path, "append");
     try {
-      if (size === undefined) await this.fs.syncDir(this.dir); // the new file's name must survive a power loss too
+      if (size === undefined) {
+        await this.fs.syncDir(this.dir); // the new file's name must survive a power loss too
+        if (this.retainMs !== undefined) await this.prune(); // a new period began: the oldest may go
+      }
       else if (size > 0 && (await this.fs.readAt(path, size - 1, 1))[0] !== 0x0a) {
         await handle.write(Buffer.from("\n"));
         this.repairs++;

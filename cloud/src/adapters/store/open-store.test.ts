@@ -15,14 +15,14 @@ describe("openStore on the real disk", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it("creates the data and journal directories and writes catalog.json and monthly journal files", async () => {
+  it("creates the data, journal and telemetry directories and writes catalog.json and monthly journal files", async () => {
     const dataDir = join(root, "a", "data");
     const store = await openStore({ dataDir });
-    expect((await readdir(dataDir)).sort()).toEqual(["journal"]);
+    expect((await readdir(dataDir)).sort()).toEqual(["journal", "telemetry"]);
     await store.catalog.update((d) => d.devices.push(sampleDevice(1)));
     await store.journal.append({ kind: "telemetry", ts: Date.UTC(2026, 10, 3), deviceId: "dev-1", tempC: 41.5 });
     await store.close();
-    expect((await readdir(dataDir)).sort()).toEqual(["catalog.json", "journal"]);
+    expect((await readdir(dataDir)).sort()).toEqual(["catalog.json", "journal", "telemetry"]);
     expect(await readdir(join(dataDir, "journal"))).toEqual(["2026-11.jsonl"]);
     const catalog = JSON.parse(await readFile(join(dataDir, "catalog.json"), "utf8")) as { devices: { id: string }[] };
     expect(catalog.devices[0]?.id).toBe("dev-1");

@@ -2,6 +2,9 @@
  * Open the cloud's durable store over a data directory (ARCHITECTURE §8):
  *   <dataDir>/catalog.json          the catalogue (LowdbCatalog)
  *   <dataDir>/journal/YYYY-MM.jsonl the journal (JsonlJournal)
+ *   <dataDir>/telemetry/YYYY-MM-DDTHH.jsonl telemetry samples for the charts' history: hourly files, deleted
+ *                                   after TELEMETRY_RETAIN_MS, so the start-up replay of plays and events
+ *                                   never reads them and the history rebuild reads a few hours only
  */
 import { dirname, join } from "node:path";
 import { pino, type Logger } from "pino";
@@ -24,6 +27,9 @@ export interface OpenStoreOptions {
 
 export const CATALOG_FILE = "catalog.json";
 export const JOURNAL_DIR = "journal";
+export const TELEMETRY_DIR = "telemetry";
+/** The charts show 6 h (TELEMETRY_WINDOW_MS); one more hour so the oldest file still covers its start. */
+export const TELEMETRY_RETAIN_MS = 7 * 3_600_000;
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const fs = options.fs ?? new NodeFileSystem();
@@ -34,11 +40,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   await fs.syncDir(dirname(options.dataDir));
   const catalog = await LowdbCatalog.open({ fs, path: join(options.dataDir, CATALOG_FILE), clock, log, batchWindowMs });
   const journal = await JsonlJournal.open({ fs, dir: join(options.dataDir, JOURNAL_DIR), clock, log, batchWindowMs });
+  const telemetry = await JsonlJournal.open({ fs, dir: join(options.dataDir, TELEMETRY_DIR), clock, log, batchWindowMs, period: "hour", retainMs: TELEMETRY_RETAIN_MS });
   return {
     catalog,
     journal,
+    telemetry,
     close: async () => {
-      await Promise.all([catalog.close(), journal.close()]);
+      await Promise.all([catalog.close(), journal.close(), telemetry.close()]);
     },
   };
 }
