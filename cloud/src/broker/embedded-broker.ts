@@ -12,6 +12,7 @@ import type { Catalog } from "../ports/store.js";
 import { BrokerAccess, type Role } from "./access.js";
 import { indexedMemoryPersistence } from "./retained-persistence.js";
 import { BrokerStats } from "./stats.js";
+import { ReadGate } from "./read-gate.js";
 
 export interface ListenAddress {
   /** Default 0.0.0.0 (devices connect from the network). */
@@ -56,6 +57,8 @@ export class EmbeddedBroker {
   private readonly sessions = new WeakMap<Client, Session>();
   private readonly byUser = new Map<string, Set<Client>>();
   private readonly sockets = new Set<Socket>();
+  /** TCP connections are read through it, so a burst from every receiver is handled over several turns. */
+  readonly readGate = new ReadGate();
   private tcpServer: Server | undefined;
   private wsServer: WebSocketServer | undefined;
   private closing: Promise<void> | undefined;
@@ -132,6 +135,7 @@ export class EmbeddedBroker {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       this.aedes.handle(socket);
+      this.readGate.wrap(socket);
     });
     this.tcpServer = server;
     return new Promise((resolve, reject) => {
