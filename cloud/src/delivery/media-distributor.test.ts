@@ -2,9 +2,11 @@
  * Media multicast (ARCHITECTURE §3 "Media over MQTT, pulled then multicast"): requests coalesced within the
  * window, each chunk published once per round, unreferenced media refused, the bandwidth cap held.
  */
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeClock, type MediaRef } from "@loa/shared";
-import { MediaDistributor } from "./media-distributor.js";
+import { MediaDistributor, REFUSAL_LOG_MS } from "./media-distributor.js";
 import { MemoryDeliveryBus } from "./memory-bus.js";
 import { MemoryMediaSource, audio, silent } from "./delivery.fixture.js";
 
@@ -120,6 +122,30 @@ describe("MediaDistributor", () => {
     await s.clock.advance(1000);
     expect(s.bus.of("media").map((m) => [m.sha256, m.index])).toEqual([[s.sha256, 0]]);
     expect(s.media.stats()).toMatchObject({ refusedRequests: 1, badIndexes: 1, chunksPublished: 1 });
+  });
+
+  it("logs refusals of a file as one warning, then one line per minute with how many followed", async () => {
+    const lines: Array<{ msg: string; sha256?: string; requests?: number; devices?: number }> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), done()) });
+    const clock = new FakeClock(Date.UTC(2026, 2, 2));
+    const media = new MediaDistributor({ bus: new MemoryDeliveryBus(), source: new MemoryMediaSource(), clock, log: pino({ level: "warn" }, sink), referenced: () => undefined, maxBytesPerSec: 0 });
+    const gone = "a".repeat(64);
+    // A restarted cloud: 500 receivers ask once each for a bulletin that already played, a few twice.
+    for (let i = 0; i < 500; i++) media.onRequest(`d${i}`, { sha256: gone, missing: [0] });
+    for (let i = 0; i < 10; i++) media.onRequest(`d${i}`, { sha256: gone, missing: [0] });
+    media.onRequest("d1", { sha256: "b".repeat(64), missing: [0] });
+    await clock.advance(REFUSAL_LOG_MS - 1);
+    const refusedLines = () => lines.filter((l) => l.msg.includes("no plan references"));
+    expect(refusedLines()).toHaveLength(2); // the first of each file
+    await clock.advance(1);
+    expect(refusedLines()).toHaveLength(3);
+    expect(refusedLines()[2]).toMatchObject({ sha256: gone, requests: 509, devices: 500 });
+    expect(media.stats().refusedRequests).toBe(511);
+    // A minute later the next refusal of that file warns again.
+    media.onRequest("d7", { sha256: gone, missing: [0] });
+    expect(refusedLines()).toHaveLength(4);
+    await media.close();
+    expect(refusedLines()).toHaveLength(4); // nothing followed it: no summary line
   });
 
   it("holds the bandwidth cap: bytes sent by any time stay within burst + rate × elapsed", async () => {

@@ -10,7 +10,9 @@
  * - While a round sends, a request for a chunk still queued in it adds nothing. A request for a chunk the
  *   round already sent goes into the next round: the asker may have subscribed after it went out.
  * - A sha256 that no current plan (or allowed command) references is refused and counted: devices cannot
- *   make the cloud publish arbitrary files (flood protection).
+ *   make the cloud publish arbitrary files (flood protection). The first refusal of a file logs a warning,
+ *   the others within `REFUSAL_LOG_MS` are counted into one line at its end: after a cloud restart every
+ *   receiver that missed a bulletin asks for it once, which logged one warning per receiver.
  * - Every byte passes a token bucket (`maxBytesPerSec`, 0 = unlimited), so media never floods the uplink.
  */
 import { chunkCount, errorMessage, type Clock, type MediaRef, type MediaReqPayload, type TimerHandle } from "@loa/shared";
@@ -55,6 +57,10 @@ export interface MediaStats {
 }
 
 export const DEFAULT_MAX_MEDIA_BYTES_PER_SEC = 2 * 1024 * 1024;
+/** Refusals of one file logged together over this time. */
+export const REFUSAL_LOG_MS = 60_000;
+/** Files whose refusals are tracked apart; beyond, they share one line (random sha256s stay bounded). */
+const REFUSAL_LOG_FILES = 256;
 
 interface FileState {
   pending: Set<number>;
@@ -72,6 +78,8 @@ export class MediaDistributor {
   private readonly windowMs: number;
   private readonly maxWaitMs: number;
   private readonly rounds = new Set<Promise<void>>();
+  /** sha256 (or "*" past REFUSAL_LOG_FILES) → refusals since its warning, and the timer of its summary. */
+  private readonly refusals = new Map<string, { count: number; devices: Set<string>; timer: TimerHandle }>();
   private closed = false;
   private readonly counts: MediaStats = {
     requests: 0, coalescedRequests: 0, refusedRequests: 0, badIndexes: 0, rounds: 0, chunksPublished: 0, bytesPublished: 0, publishErrors: 0, fileErrors: 0,
@@ -93,8 +101,7 @@ export class MediaDistributor {
     this.counts.requests++;
     const ref = this.deps.referenced(req.sha256);
     if (!ref) {
-      this.counts.refusedRequests++;
-      this.deps.log.warn({ deviceId, sha256: req.sha256, refused: this.counts.refusedRequests }, "media request for a file no plan references: refused");
+      this.refuse(deviceId, req.sha256);
       return;
     }
     const st = this.fileState(req.sha256);
@@ -112,8 +119,33 @@ export class MediaDistributor {
   async close(): Promise<void> {
     this.closed = true;
     for (const st of this.files.values()) st.timer?.cancel();
+    for (const key of [...this.refusals.keys()]) this.summarise(key);
     await Promise.all([...this.rounds]);
     this.files.clear();
+  }
+
+  /** Counted always; logged once per file, then once more per REFUSAL_LOG_MS with how many followed. */
+  private refuse(deviceId: string, sha256: string): void {
+    this.counts.refusedRequests++;
+    const key = this.refusals.has(sha256) || this.refusals.size < REFUSAL_LOG_FILES ? sha256 : "*";
+    const seen = this.refusals.get(key);
+    if (seen) {
+      seen.count++;
+      seen.devices.add(deviceId);
+      return;
+    }
+    this.deps.log.warn({ deviceId, sha256, refused: this.counts.refusedRequests }, "media request for a file no plan references: refused (more within a minute are logged as one line)");
+    const timer = this.deps.clock.setTimeout(() => this.summarise(key), REFUSAL_LOG_MS);
+    this.refusals.set(key, { count: 0, devices: new Set(), timer });
+  }
+
+  private summarise(key: string): void {
+    const r = this.refusals.get(key);
+    if (!r) return;
+    r.timer.cancel();
+    this.refusals.delete(key);
+    if (r.count === 0) return;
+    this.deps.log.warn({ sha256: key === "*" ? undefined : key, requests: r.count, devices: r.devices.size, withinMs: REFUSAL_LOG_MS }, "more media requests for a file no plan references refused");
   }
 
   private fileState(sha256: string): FileState {
