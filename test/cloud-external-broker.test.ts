@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, encodePayload, examples, type DeviceView, type PayloadOf, type StatusBirth } from "@loa/shared";
-import { CLOUD_PASSWORD, freePort } from "../cloud/src/broker/test-kit.fixture.js";
-import { ensureBuilt, listeningPorts, runCloud, stopCloudProcess, waitFor, waitForReady, type ReadyLine } from "./support/cloud-process.js";
+import { CLOUD_PASSWORD } from "../cloud/src/broker/test-kit.fixture.js";
+import { listeningPorts, runCloud, waitFor, waitForReady, type ReadyLine } from "./support/cloud-process.js";
+import { ensureBuilt, freePort, stopProcess } from "./support/processes.js";
 import { loginCookie } from "./support/login.js";
 import { requireTool } from "./support/tools.js";
 
@@ -87,7 +88,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
 
   afterAll(async () => {
     await device?.endAsync(true).catch(() => undefined);
-    if (cloud) await stopCloudProcess(cloud);
+    if (cloud) await stopProcess(cloud);
     await stopMosquitto("SIGTERM");
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, examples, type StatusBirth } from "@loa/shared";
 import { generateTone } from "../cloud/src/adapters/ffmpeg/tone.js";
 import { verifyMosquittoHash } from "../cloud/src/broker/mosquitto-passwd.js";
-import { ensureBuilt, openSse, runCloud, startCloudProcess, stopCloudProcess, waitFor, type CloudProcess, type SseEvent } from "./support/cloud-process.js";
+import { openSse, runCloud, startCloudProcess, waitFor, type CloudProcess, type SseEvent } from "./support/cloud-process.js";
+import { ensureBuilt, stopProcess } from "./support/processes.js";
 
 const ADMIN_PASSWORD = "matkhau-thu-nghiem-1";
 const topics = createTopics();
@@ -86,7 +87,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
-  await Promise.all(procs.map((p) => stopCloudProcess(p, 2000)));
+  await Promise.all(procs.map((p) => stopProcess(p, 2000)));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -201,7 +202,7 @@ describe("loa-cloud as a process", () => {
 
   it("SIGTERM exits 0 quickly; a restart on the same data dir keeps the device and the admin login", async () => {
     const t0 = Date.now();
-    expect(await stopCloudProcess(cloud)).toBe(0);
+    expect(await stopProcess(cloud)).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(cloud.stdout()).toContain("loa-cloud: stopped");
     // A different LOA_ADMIN_PASSWORD does nothing once a user exists.
@@ -214,7 +215,7 @@ describe("loa-cloud as a process", () => {
     // Its token still opens the (new) broker.
     const c = await connectDevice(cloud.mqttPort, device.id, device.token, "boot_2");
     expect(c.connected).toBe(true);
-    expect(await stopCloudProcess(cloud)).toBe(0);
+    expect(await stopProcess(cloud)).toBe(0);
   });
 
   it("export-mosquitto writes the broker's files from the data dir, with the device's token as a Mosquitto hash", async () => {
@@ -247,10 +248,10 @@ describe("loa-cloud first start and bad settings", () => {
     const m = /password: (\S+)/.exec(first.stdout());
     expect(m?.[1]).toMatch(/^\S{12,}$/);
     mustLogin(await login(first.httpUrl, m?.[1] ?? ""));
-    expect(await stopCloudProcess(first)).toBe(0);
+    expect(await stopProcess(first)).toBe(0);
     const second = await start({ LOA_DATA_DIR: dataDir });
     expect(second.stdout()).not.toMatch(/password:/);
-    expect(await stopCloudProcess(second)).toBe(0);
+    expect(await stopProcess(second)).toBe(0);
   });
 
   it("exits non-zero listing every bad setting with its key, before opening anything", async () => {

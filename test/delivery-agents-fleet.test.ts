@@ -14,8 +14,10 @@ import type { DeliveryFactory } from "@loa/cloud";
 import { chunkCount, type Play } from "@loa/shared";
 import { createDelivery } from "../cloud/src/delivery/index.js";
 import {
-  agents, broadcast, expectOnTime, idsOf, playsOf, playsSettled, secondAfter, startAgentCloud, toneBulletin, until, type AgentCloud,
+  agents, broadcast, idsOf, playsOf, playsSettled, startAgentCloud, toneBulletin, type AgentCloud,
 } from "./support/agent-cloud.js";
+import { expectOnTime, secondAfter } from "./support/on-time.js";
+import { until } from "./support/wait.js";
 
 const CHUNK = 8 * 1024;
 /** 50 agents on one event loop of a 2-core machine start less tightly (docs/simulator.md "Start precision at scale"). */

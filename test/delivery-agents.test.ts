@@ -14,8 +14,10 @@ import type { Play } from "@loa/shared";
 import { ANY } from "../firmware-sim/src/fleet/rest-client.js";
 import type { RunningFleet } from "../firmware-sim/src/fleet/run-fleet.js";
 import {
-  agentHas, agents, broadcast, expectOnTime, idsOf, onlineInCloud, playsOf, playsSettled, secondAfter, sleep, startAgentCloud, toneBulletin, until, type AgentCloud,
+  agentHas, agents, broadcast, idsOf, onlineInCloud, playsOf, playsSettled, startAgentCloud, toneBulletin, type AgentCloud,
 } from "./support/agent-cloud.js";
+import { expectOnTime, secondAfter } from "./support/on-time.js";
+import { sleep, until } from "./support/wait.js";
 
 let ac: AgentCloud;
 let fleet: RunningFleet;

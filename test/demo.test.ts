@@ -4,35 +4,14 @@
  * all of them; the second run reuses the data (nothing seeded twice, the same receivers) and confirms a
  * new broadcast. DEMO_EXIT_AFTER_CONFIRM=1 makes each run end on its own with exit 0.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, ROOT } from "./support/processes.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BUILT = ["cloud/dist/main.js", "firmware-sim/dist/demo/main.js"].map((p) => join(ROOT, p));
-const SOURCES = ["shared/src", "edge-agent/src", "firmware-sim/src", "cloud/src"].map((p) => join(ROOT, p));
 let dir = "";
-
-function newest(path: string): number {
-  let t = 0;
-  for (const e of readdirSync(path, { withFileTypes: true })) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The demo runs compiled code (npm run demo builds first): build when dist is missing or stale. */
-function ensureBuilt(): void {
-  const built = Math.min(...BUILT.map((p) => (statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0)));
-  if (built >= Math.max(...SOURCES.map(newest))) return;
-  execFileSync("npx", ["tsc", "-b", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit", timeout: 300_000 });
-}
 
 function runDemo(): Promise<{ code: number | null; out: string; err: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LOA_") && !k.startsWith("DEMO_") && k !== "MQTT_URL"));

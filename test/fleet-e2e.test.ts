@@ -21,6 +21,7 @@ import { ANY, RestClient } from "../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../firmware-sim/src/fleet/play-log.js";
 import { loadState } from "../firmware-sim/src/fleet/state-file.js";
 import { loginCookie } from "./support/login.js";
+import { until } from "./support/wait.js";
 
 const PASSWORD = "mat-khau-admin-1";
 const COUNT = 4;
@@ -32,16 +33,6 @@ let token = "";
 let fleet: RunningFleet | undefined;
 let villages: string[] = [];
 let commune = "";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function adminToken(baseUrl: string): Promise<string> {
   const cookie = await loginCookie(baseUrl, "admin", PASSWORD);

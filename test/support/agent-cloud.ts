@@ -2,21 +2,21 @@
  * A real cloud in-process (startCloud: store, embedded broker, delivery, HTTP) and fleets of real edge
  * agents (firmware-sim `startFleet`: Agent + MqttJsLink + plan store + media cache + player, TimingSink and
  * SilentDecoder, emulated amplifiers) for the delivery tests with real receivers (ARCHITECTURE §2, §3).
- * Everything on 127.0.0.1, port 0, one temp dir; `close()` stops the fleets, then the cloud, then removes it.
+ * Everything on 127.0.0.1, port 0, in temp dirs; `close()` stops the fleets, then the cloud, then removes them.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { expect } from "vitest";
-import { loadCloudConfig, startCloud, type RunningCloud, type StartCloudOptions } from "@loa/cloud";
+import type { RunningCloud, StartCloudOptions } from "@loa/cloud";
 import type { Play, PlanPayload, Priority } from "@loa/shared";
 import { toneWav } from "../../firmware-sim/src/demo/tone-wav.js";
 import { ANY, RestClient } from "../../firmware-sim/src/fleet/rest-client.js";
 import { startFleet, type RunningFleet } from "../../firmware-sim/src/fleet/run-fleet.js";
+import { startCloudInProcess } from "./cloud-process.js";
 import { loginCookie } from "./login.js";
+import { until } from "./wait.js";
 
-const PASSWORD = "mat-khau-admin-1";
 export const testLog = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
 
 export interface AgentCloud {
@@ -32,31 +32,22 @@ export interface AgentCloud {
   close(): Promise<void>;
 }
 
-/** Poll `probe` every 50 ms until it gives something other than undefined/false; throws after `ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
+/** The cloud in-process (startCloudInProcess, its own temp data dir); `dir` holds the fleets' state and data. */
 export async function startAgentCloud(name: string, villageCount: number, opts: Pick<StartCloudOptions, "delivery"> = {}): Promise<AgentCloud> {
   const dir = await mkdtemp(join(tmpdir(), `loa-${name}-`));
-  const env = { LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off", LOA_DATA_DIR: join(dir, "cloud"), LOA_ADMIN_PASSWORD: PASSWORD };
-  const cloud = await startCloud(loadCloudConfig({ env }), { log: testLog, passwordCost: { N: 1024, r: 8, p: 1 }, ...opts });
+  const inProcess = await startCloudInProcess({}, opts).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  const { cloud } = inProcess;
   const fleets: RunningFleet[] = [];
   const close = async (): Promise<void> => {
     for (const f of fleets) await f.stop();
-    await cloud.close();
+    await inProcess.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const cookie = await loginCookie(cloud.httpUrl, "admin", PASSWORD);
+    const cookie = await loginCookie(cloud.httpUrl, "admin", inProcess.adminPassword);
     const res = await fetch(`${cloud.httpUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name }) });
     const token = ((await res.json()) as { token: string }).token;
     const api = new RestClient({ baseUrl: cloud.httpUrl, token });
@@ -111,9 +102,6 @@ export async function toneBulletin(api: RestClient, seconds: number, freqHz = 52
   return ((await api.post("/api/v1/bulletins", { form }, ANY)) as { bulletin: Bulletin }).bulletin;
 }
 
-/** The next whole second at least `leadMs` from now. */
-export const secondAfter = (leadMs: number): number => Math.ceil((Date.now() + leadMs) / 1000) * 1000;
-
 export interface Created {
   id: string;
   plannedPlays: number;
@@ -150,21 +138,4 @@ export async function agentPlan(fleet: RunningFleet, deviceId: string): Promise<
 
 export async function agentHas(fleet: RunningFleet, deviceId: string, playId: string): Promise<boolean> {
   return ((await agentPlan(fleet, deviceId))?.items ?? []).some((i) => i.playId === playId);
-}
-
-/**
- * "Plays at T" for a few real agents sharing one process with the cloud: each first sample within
- * ON_TIME_MS of T and all within SPREAD_MS of each other. fleet-e2e holds 50 ms (2–14 ms measured on a quiet
- * machine); here the whole process is sometimes descheduled on a busy 2-core box (every agent then late by about
- * the same 40–120 ms; measured under load average 15–24), so the absolute bound is looser and the spread, which
- * that barely moves (1–26 ms measured), is checked on its own.
- * A play that waited for media or a wrong clock offset is off by seconds and fails either check.
- */
-export const ON_TIME_MS = 100;
-export const SPREAD_MS = 40;
-
-export function expectOnTime(startsMs: readonly number[], at: number, onTimeMs = ON_TIME_MS, spreadMs = SPREAD_MS): void {
-  expect(startsMs.length).toBeGreaterThan(0);
-  for (const ms of startsMs) expect(Math.abs(ms - at)).toBeLessThanOrEqual(onTimeMs);
-  expect(Math.max(...startsMs) - Math.min(...startsMs)).toBeLessThanOrEqual(spreadMs);
 }

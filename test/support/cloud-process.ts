@@ -1,42 +1,18 @@
 /**
- * Run the compiled `loa-cloud` as a child process for tests: build when dist is stale, start on free ports
- * (port 0; the bound ones come from the ready line), a small HTTP client with the session cookie, and an
- * SSE reader; and the same cloud started in-process (startCloudInProcess).
+ * Run the compiled `loa-cloud` as a child process for tests (build it first: ensureBuilt, processes.ts): start
+ * on free ports (port 0; the bound ones come from the ready line), a small HTTP client with the session
+ * cookie, and an SSE reader; and the same cloud started in-process (startCloudInProcess).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { RunningCloud } from "../../cloud/src/server/start-cloud.js";
+import type { RunningCloud, StartCloudOptions } from "../../cloud/src/server/start-cloud.js";
+import { ROOT } from "./processes.js";
+import { until } from "./wait.js";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "cloud/bin/loa-cloud.js");
-const MAIN = join(ROOT, "cloud/dist/main.js");
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** `tsc -b` only when cloud/dist/main.js is missing or older than a source of cloud or shared. */
-export function ensureBuilt(): void {
-  let built = 0;
-  try {
-    built = statSync(MAIN).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  const sources = Math.max(newestMtime(join(ROOT, "cloud/src")), newestMtime(join(ROOT, "shared/src")));
-  if (built >= sources) return;
-  execFileSync("npx", ["tsc", "-b", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit", timeout: 180_000 });
-}
 
 export interface CloudProcess {
   proc: ChildProcess;
@@ -131,24 +107,9 @@ export async function startCloudProcess(env: Record<string, string>, timeoutMs =
   return { ...run, httpUrl: ready.httpUrl, mqttPort: ready.mqtt };
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when it had to be killed). */
-export async function stopCloudProcess(c: Pick<CloudProcess, "proc" | "exited">, graceMs = 8000): Promise<number | null> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return c.proc.exitCode;
-  c.proc.kill("SIGTERM");
-  const timer = setTimeout(() => c.proc.kill("SIGKILL"), graceMs);
-  const code = await c.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 8000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** `until` with the (probe, what) order and the 8 s default that this helper's callers were written for. */
+export function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 8000): Promise<T> {
+  return until(what, probe, ms);
 }
 
 export interface SseEvent {
@@ -213,10 +174,11 @@ export interface InProcessCloud {
 
 /**
  * The whole cloud as `loa-cloud` assembles it (startCloud: every route module, delivery included), but in
- * this process: embedded broker on a free port, no WebSocket listener, a temp data dir, cheap scrypt.
+ * this process: embedded broker on a free port, no WebSocket listener, a temp data dir, cheap scrypt, logs
+ * at LOA_TEST_LOG's level (silent by default). `opts.delivery` swaps the delivery factory (as startCloud's).
  * startCloud is imported on call, so tests that only spawn the binary do not load the cloud's code.
  */
-export async function startCloudInProcess(env: Record<string, string> = {}): Promise<InProcessCloud> {
+export async function startCloudInProcess(env: Record<string, string> = {}, opts: Pick<StartCloudOptions, "delivery"> = {}): Promise<InProcessCloud> {
   const { startCloud } = await import("../../cloud/src/server/start-cloud.js");
   const { loadCloudConfig } = await import("../../cloud/src/config.js");
   const { pino } = await import("pino");
@@ -226,7 +188,8 @@ export async function startCloudInProcess(env: Record<string, string> = {}): Pro
     env: { LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off", LOA_DATA_DIR: dataDir, LOA_ADMIN_PASSWORD: adminPassword, ...env },
   });
   try {
-    const cloud = await startCloud(config, { log: pino({ level: "silent" }), passwordCost: { N: 1024, r: 8, p: 1 } });
+    const log = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
+    const cloud = await startCloud(config, { log, passwordCost: { N: 1024, r: 8, p: 1 }, ...opts });
     return { cloud, dataDir, adminPassword, close: () => cloud.close().finally(() => rm(dataDir, { recursive: true, force: true })) };
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });

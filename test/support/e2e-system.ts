@@ -7,27 +7,18 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Play } from "@loa/shared";
+import type { DeviceView, Play } from "@loa/shared";
 import { generateTone } from "../../cloud/src/adapters/ffmpeg/tone.js";
+import { listAllDevices } from "../../firmware-sim/src/fleet/list-devices.js";
 import { ANY, RestClient } from "../../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../../firmware-sim/src/fleet/play-log.js";
 import { startCloudProcess, type CloudProcess } from "./cloud-process.js";
-import { fleetControl, freePort, startFleetProcess, stopProcess, type FleetProcess } from "./fleet-process.js";
+import { fleetControl, startFleetProcess, type FleetProcess } from "./fleet-process.js";
 import { loginCookie } from "./login.js";
+import { freePort, stopProcess } from "./processes.js";
+import { until } from "./wait.js";
 
 const PASSWORD = "mat-khau-e2e-tien-trinh-1";
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000, everyMs = 100): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ReceiverView {
   deviceId: string;
@@ -119,10 +110,15 @@ export class E2eSystem {
     return (await this.ctl.get<{ items: PlayRecord[] }>(`/plays?playId=${encodeURIComponent(broadcastId)}`)).items;
   }
 
+  /** Every device of the cloud: GET /api/v1/devices page after page (it is paged, ARCHITECTURE §7). */
+  devices(): Promise<DeviceView[]> {
+    return listAllDevices(this.api);
+  }
+
   /** Every receiver online in the cloud (`online` or `fault`: connected). */
   async allOnline(count: number, ms = 30_000): Promise<string[]> {
     return until(`${count} receivers online in the cloud`, async () => {
-      const { items } = (await this.api.get("/api/v1/devices", ANY)) as { items: { id: string; state: string }[] };
+      const items = await this.devices();
       const on = items.filter((d) => d.state !== "offline");
       return items.length === count && on.length === count ? on.map((d) => d.id) : undefined;
     }, ms);

@@ -1,54 +1,15 @@
 /**
  * `loa-sim fleet` (docs/simulator.md) as a child process for end-to-end tests where the cloud and the fleet
- * are separate processes: build when any dist is stale, start the fleet with its control HTTP on a free
- * port (read from its start lines), a tiny JSON client for the control routes, and a kill that always ends
- * the process (SIGKILL after a grace period).
+ * are separate processes (build first: ensureBuilt, processes.ts): start the fleet with its control HTTP on
+ * a free port (read from its start lines) and a tiny JSON client for the control routes; stop it with
+ * stopProcess (processes.ts).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { cleanEnv, ROOT } from "./cloud-process.js";
+import { cleanEnv } from "./cloud-process.js";
+import { ROOT } from "./processes.js";
 
 const BIN = join(ROOT, "firmware-sim/bin/loa-sim.js");
-const BUILT = ["cloud/dist/main.js", "firmware-sim/dist/main.js", "edge-agent/dist/index.js", "shared/dist/index.js"];
-const SOURCES = ["shared/src", "edge-agent/src", "firmware-sim/src", "cloud/src"];
-
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newestSource(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** `tsc -b` when a compiled entry point is missing or older than a source of any workspace. */
-export function ensureAllBuilt(): void {
-  const built = Math.min(...BUILT.map((p) => statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  if (built >= Math.max(...SOURCES.map((s) => newestSource(join(ROOT, s))))) return;
-  try {
-    execFileSync("npx", ["tsc", "-b", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit", timeout: 300_000 });
-  } catch (err) {
-    // Outside CI a source being edited elsewhere may not compile for a moment: run the last build, loudly.
-    if (process.env["CI"] === "true" || built === 0) throw err;
-    console.warn("\n!!! the build failed: these tests run the PREVIOUS build in */dist !!!\n");
-  }
-}
-
-/** A port nothing listens on right now on 127.0.0.1 (for a process that must come back on the same port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const addr = server.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface FleetProcessOptions {
   cloud: string;
@@ -97,16 +58,6 @@ export async function startFleetProcess(o: FleetProcessOptions, timeoutMs = 30_0
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** SIGTERM (the fleet stops its receivers safely), SIGKILL after `graceMs`; a no-op once it exited. */
-export async function stopProcess(p: { proc: ChildProcess; exited: Promise<number | null> }, graceMs = 8000): Promise<number | null> {
-  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return p.proc.exitCode;
-  p.proc.kill("SIGTERM");
-  const timer = setTimeout(() => p.proc.kill("SIGKILL"), graceMs);
-  const code = await p.exited;
-  clearTimeout(timer);
-  return code;
 }
 
 /** The fleet control interface's JSON routes; a non-2xx answer throws with its body. */

@@ -1,5 +1,4 @@
 /** Test helpers for the broker and the cloud MQTT client: devices with known tokens, a catalogue, ports. */
-import { createServer } from "node:net";
 import { pino } from "pino";
 import type { Device } from "@loa/shared";
 import { hashDeviceToken } from "../core/auth/device-tokens.js";
@@ -35,11 +34,5 @@ export function catalogOf(devices: Device[]): Pick<Catalog, "data"> & { set(devi
   };
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === "string") throw new Error("no port");
-  return addr.port;
-}
+/** The one free-port helper of the tests (test/support/processes.ts), kept importable from here. */
+export { freePort } from "../../../test/support/processes.js";
