@@ -8,13 +8,32 @@
  * forced devices added up), and every caller's promise resolves when a run that started after its call
  * has finished, so it sees the catalogue change that made it call. A run made only of device births
  * re-sends those devices' last plans (same version) without a rebuild while the last build still holds.
+ *
+ * The per-minute roll is cheap (issue #9: a full build of 10,000 receivers blocked the event loop 0.2–0.5 s):
+ * when the plan inputs are the same collections as the last build's and no occurrence entered the horizon
+ * (scheduling/roll.ts), the last plans are pruned of ended plays and only the devices that lost one are
+ * versioned and published. A full build converts and hashes plans `sliceSize` devices per turn of the
+ * event loop, and starts again if the inputs were replaced meanwhile.
  */
-import { errorMessage, type Clock, type MediaRef } from "@loa/shared";
+import { errorMessage, type Clock, type MediaRef, type PlanItem } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Catalog, CatalogData } from "../ports/store.js";
-import { PlanVersioner, planPayload, planPlays, toPlanItems, type PlanBuildResult, type PlanUpdate, type SkippedBroadcast } from "../scheduling/index.js";
+import {
+  PlanVersioner,
+  fingerprintOf,
+  planPayload,
+  planPlays,
+  prunePlans,
+  rollNeedsRebuild,
+  toPlanItem,
+  type PlanBuildResult,
+  type PlanUpdate,
+  type PlannedPlay,
+  type SkippedBroadcast,
+} from "../scheduling/index.js";
 import type { DeliveryBus } from "./bus.js";
 import type { PlayBook, Step } from "./play-book.js";
+import { nextTurn } from "./sliced-journal.js";
 
 /** Where the versioner's state lives in `catalog.meta`. */
 export const PLAN_VERSIONS_META = "delivery.planVersions";
@@ -38,7 +57,17 @@ export interface PlanServiceDeps {
   chunkSize: number;
   /** Plans handed to the broker at once; default 64. */
   publishConcurrency?: number;
+  /** Devices whose plan is converted and hashed per turn of the event loop in a full build; default PLAN_SLICE. */
+  sliceSize?: number;
+  /** Resolves after the event loop had a turn; default `setImmediate` (sliced-journal.ts `nextTurn`). */
+  yieldTurn?: () => Promise<void>;
 }
+
+/** Devices per turn of the event loop while a full build converts and hashes plans. */
+export const PLAN_SLICE = 500;
+
+/** A full build whose inputs changed during its yields starts again, at most this many times. */
+const MAX_RESTARTS = 3;
 
 export interface ReplanOptions {
   /** Publish these devices' plans even when unchanged (same version): device birth. */
@@ -57,6 +86,8 @@ export interface ReplanResult {
 
 export interface PlanStats {
   replans: number;
+  /** Replans served by pruning the last build (same catalogue, nothing entering the horizon). */
+  rolls: number;
   plansPublished: number;
   planPublishErrors: number;
   /** Broadcasts left out of the last build (missing bulletin, broken cron). */
@@ -86,7 +117,11 @@ export class PlanService {
   private busy = false;
   private draining: Promise<void> = Promise.resolve();
   private savedState = "";
-  private readonly counts = { replans: 0, plansPublished: 0, planPublishErrors: 0 };
+  /** Versions changed since the last save (so an idle roll does not serialise 10,000 entries to compare). */
+  private versionsDirty = true;
+  /** Devices whose last publish failed: a roll without a rebuild sends them again. */
+  private readonly retry = new Set<string>();
+  private readonly counts = { replans: 0, plansPublished: 0, planPublishErrors: 0, rolls: 0 };
 
   constructor(private readonly deps: PlanServiceDeps) {
     this.versioner = new PlanVersioner({ clock: deps.clock });
@@ -160,22 +195,95 @@ export class PlanService {
     this.counts.replans++;
     const births = req.rebuild ? undefined : this.lastPlans(req.force, data, now);
     if (births) return { ...(await this.publish(births, now)), skipped: this.last?.skipped ?? [] };
-    const result = planPlays({ ...data, nowMs: now, horizonH: this.deps.horizonH, chunkSize: this.deps.chunkSize });
+    if (!req.reconcile && this.canRoll(data, now)) return this.roll(req, data, now);
+    return this.rebuild(req);
+  }
+
+  /** Same catalogue as the last build and nothing entering the horizon: pruning the last plans is exact. */
+  private canRoll(data: PlanInputs, now: number): boolean {
+    const b = this.built;
+    if (!b || !this.last || !sameInputs(b.inputs, data)) return false;
+    return !rollNeedsRebuild({ ...data, nowMs: now, horizonH: this.deps.horizonH }, b.atMs, this.last);
+  }
+
+  /** The horizon moved, nothing else: only devices that lost an ended play (or must be resent) are touched. */
+  private async roll(req: Pending, data: PlanInputs, now: number): Promise<ReplanResult> {
+    const last = this.last as PlanBuildResult;
+    this.counts.rolls++;
+    const { byDevice, changed } = prunePlans(last.byDevice, now);
+    const result: PlanBuildResult = { ...last, byDevice };
     this.last = result;
-    this.built = { inputs: { devices: data.devices, areas: data.areas, bulletins: data.bulletins, broadcasts: data.broadcasts }, atMs: now };
-    this.media = mediaOf(result);
-    const plans = toPlanItems(result.byDevice);
-    for (const id of Object.keys(this.versioner.state().devices)) if (!plans.has(id)) this.versioner.forget(id);
-    const updates = this.versioner.diff(plans, { force: [...req.force].filter((id) => plans.has(id)) });
-    const areaOf = new Map(data.devices.map((d) => [d.id, d.areaId]));
-    const touched = req.reconcile ? [...plans.keys()] : updates.map((u) => u.deviceId);
+    this.built = { inputs: pickInputs(data), atMs: now };
+    if (changed.length > 0) this.media = mediaOf(result);
+    const ids = new Set([...changed, ...this.retry, ...req.force]);
+    const plans = new Map<string, PlanItem[]>();
+    for (const id of ids) {
+      const plays = byDevice.get(id);
+      if (plays) plans.set(id, plays.map(toPlanItem));
+    }
+    return this.finish(req, { result, plans, data, now, touched: undefined });
+  }
+
+  /**
+   * Every plan from the catalogue. Converting and hashing 10,000 plans takes a few hundred ms, so it runs
+   * `sliceSize` devices per turn of the event loop; if the plan inputs change meanwhile the build starts
+   * again from the new ones (a plan is never published from a catalogue already replaced).
+   */
+  private async rebuild(req: Pending): Promise<ReplanResult> {
+    for (let attempt = 0; ; attempt++) {
+      const data = this.deps.catalog.data();
+      const now = this.deps.clock.now();
+      const result = planPlays({ ...data, nowMs: now, horizonH: this.deps.horizonH, chunkSize: this.deps.chunkSize });
+      const converted = await this.convert(result.byDevice, attempt < MAX_RESTARTS ? data : undefined);
+      if (!converted) continue;
+      const { plans, prints } = converted;
+      this.last = result;
+      this.built = { inputs: pickInputs(data), atMs: now };
+      this.media = mediaOf(result);
+      this.retry.clear();
+      this.versionsDirty = true;
+      for (const id of this.versioner.deviceIds()) if (!plans.has(id)) this.versioner.forget(id);
+      return this.finish(req, { result, plans, prints, data, now, touched: req.reconcile ? [...plans.keys()] : undefined });
+    }
+  }
+
+  /**
+   * Wire items and fingerprints of every plan, `sliceSize` devices per turn of the event loop; undefined
+   * as soon as the catalogue's plan inputs are no longer `from` (checked after each turn).
+   */
+  private async convert(byDevice: ReadonlyMap<string, readonly PlannedPlay[]>, from: PlanInputs | undefined): Promise<Converted | undefined> {
+    const size = Math.max(1, this.deps.sliceSize ?? PLAN_SLICE);
+    const plans = new Map<string, PlanItem[]>();
+    const prints = new Map<string, string>();
+    let n = 0;
+    for (const [id, plays] of byDevice) {
+      if (n > 0 && n % size === 0) {
+        await (this.deps.yieldTurn ?? nextTurn)();
+        if (from && !sameInputs(from, this.deps.catalog.data())) return undefined;
+      }
+      const items = plays.map(toPlanItem);
+      plans.set(id, items);
+      prints.set(id, fingerprintOf(items));
+      n++;
+    }
+    return { plans, prints };
+  }
+
+  /** Version, record and publish the changed plans (shared by the full build and the roll). */
+  private async finish(req: Pending, b: Built): Promise<ReplanResult> {
+    const { result, plans, now } = b;
+    const updates = this.versioner.diff(plans, { force: [...req.force].filter((id) => plans.has(id)), ...(b.prints ? { fingerprints: b.prints } : {}) });
+    if (updates.length > 0) this.versionsDirty = true;
+    const touched = b.touched ?? updates.map((u) => u.deviceId);
+    // An idle roll touches nobody: no map of 10,000 devices then.
+    const areaOf = new Map(touched.length > 0 ? b.data.devices.map((d) => [d.id, d.areaId]) : []);
     // Plays are recorded before the plans go out, so a device's quick plan_applied finds them.
     const steps = touched.map((id) => this.deps.book.planned(id, areaOf.get(id) ?? "", result.byDevice.get(id) ?? [], this.versioner.versionOf(id) ?? 0, now));
     const outcome = await this.publish(updates, now);
     await this.deps.book.commit(merge(steps));
     await this.saveVersions();
-    if (updates.length > 0 || result.skipped.length > 0) {
-      this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length }, "plans rebuilt");
+    if (updates.length > 0 || (b.prints && result.skipped.length > 0)) {
+      this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length, full: b.prints !== undefined }, "plans rebuilt");
     }
     return { ...outcome, skipped: result.skipped };
   }
@@ -184,8 +292,7 @@ export class PlanService {
   private lastPlans(ids: ReadonlySet<string>, data: PlanInputs, now: number): PlanUpdate[] | undefined {
     const b = this.built;
     if (!b || now - b.atMs > BIRTH_REUSE_MS) return undefined;
-    const same = b.inputs.devices === data.devices && b.inputs.areas === data.areas && b.inputs.bulletins === data.bulletins && b.inputs.broadcasts === data.broadcasts;
-    if (!same) return undefined;
+    if (!sameInputs(b.inputs, data)) return undefined;
     const out: PlanUpdate[] = [];
     for (const id of ids) {
       const plan = this.versioner.forDevice(id);
@@ -204,9 +311,12 @@ export class PlanService {
         try {
           await this.deps.bus.publishPlan(u.deviceId, planPayload(u, now));
           published.push(u.deviceId);
+          this.retry.delete(u.deviceId);
           this.counts.plansPublished++;
         } catch (err) {
           this.versioner.invalidate(u.deviceId);
+          this.retry.add(u.deviceId);
+          this.versionsDirty = true;
           failed.push(u.deviceId);
           this.counts.planPublishErrors++;
           this.deps.log.warn({ deviceId: u.deviceId, version: u.version, err: errorMessage(err) }, "plan not published; it goes out with the next replan");
@@ -217,6 +327,8 @@ export class PlanService {
   }
 
   private async saveVersions(): Promise<void> {
+    if (!this.versionsDirty) return;
+    this.versionsDirty = false;
     const state = this.versioner.state();
     const text = JSON.stringify(state);
     if (text === this.savedState) return;
@@ -226,9 +338,35 @@ export class PlanService {
       });
       this.savedState = text;
     } catch (err) {
+      this.versionsDirty = true;
       this.deps.log.warn({ err: errorMessage(err) }, "plan versions not saved");
     }
   }
+}
+
+interface Converted {
+  plans: Map<string, PlanItem[]>;
+  prints: Map<string, string>;
+}
+
+/** What `finish` versions and publishes: `prints` only after a full build (fingerprints hashed in slices). */
+interface Built {
+  result: PlanBuildResult;
+  plans: Map<string, PlanItem[]>;
+  prints?: Map<string, string>;
+  data: PlanInputs;
+  now: number;
+  /** Devices whose plays are reconciled with the index; default the devices whose plan was published. */
+  touched: string[] | undefined;
+}
+
+function pickInputs(data: PlanInputs): PlanInputs {
+  return { devices: data.devices, areas: data.areas, bulletins: data.bulletins, broadcasts: data.broadcasts };
+}
+
+/** The catalogue copies a collection on write, so identity tells whether plan inputs changed. */
+function sameInputs(a: PlanInputs, b: PlanInputs): boolean {
+  return a.devices === b.devices && a.areas === b.areas && a.bulletins === b.bulletins && a.broadcasts === b.broadcasts;
 }
 
 function pending(): Pending {

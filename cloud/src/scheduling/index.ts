@@ -40,4 +40,5 @@ export {
   type PlanBuildResult,
   type SkippedBroadcast,
 } from "./plans.js";
+export { rollNeedsRebuild, prunePlans } from "./roll.js";
 export { PlanVersioner, PlanVersionerState, fingerprintOf, planPayload, type PlanUpdate } from "./versioner.js";

@@ -65,6 +65,8 @@ export interface PlanBuildResult {
   quiet: { playId: string; deviceId: string; areaId: string }[];
   /** Devices whose plan hit LIMITS.planItems; the latest plays wait for a later plan as the horizon rolls. */
   truncated: string[];
+  /** Broadcasts with more occurrences in the window than a plan holds (expanded up to the cap only). */
+  capped: string[];
 }
 
 /** Emergency first, then priority, then normal: plan order and conflict precedence (ARCHITECTURE §2). */
@@ -74,7 +76,7 @@ export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { emergency: 0,
 export function planPlays(input: PlanBuildInput): PlanBuildResult {
   const index = new AreaIndex(input.areas);
   const bulletins = new Map(input.bulletins.map((b) => [b.id, b]));
-  const result: PlanBuildResult = { byDevice: new Map(), skipped: [], quiet: [], truncated: [] };
+  const result: PlanBuildResult = { byDevice: new Map(), skipped: [], quiet: [], truncated: [], capped: [] };
   for (const d of input.devices) result.byDevice.set(d.id, []);
   const rules = quietRules(input.devices, index);
   for (const b of input.broadcasts) {
@@ -83,6 +85,7 @@ export function planPlays(input: PlanBuildInput): PlanBuildResult {
     if (!media) continue;
     const instants = occurrencesOf(b, media.durationMs, input, result.skipped);
     if (instants.length === 0) continue;
+    if (instants.length > LIMITS.planItems) result.capped.push(b.id);
     const quietFlags = quietFlagsOf(b.priority, instants, media.durationMs);
     for (const deviceId of resolveTargets(b.targets, index, input.devices)) {
       const rule = rules.get(deviceId);

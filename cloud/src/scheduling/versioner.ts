@@ -44,13 +44,15 @@ export class PlanVersioner {
   /**
    * The devices whose plan differs from the last one published, each with its next version. Devices in
    * `force` are returned even when unchanged (same version then: e.g. a device birth). Records the result as
-   * published; call `invalidate` for a device whose publish failed.
+   * published; call `invalidate` for a device whose publish failed. `fingerprints`: fingerprintOf per
+   * device, already computed (devices missing from it are hashed here).
    */
-  diff(plans: ReadonlyMap<string, readonly PlanItem[]>, opts: { force?: Iterable<string> } = {}): PlanUpdate[] {
+  diff(plans: ReadonlyMap<string, readonly PlanItem[]>, opts: { force?: Iterable<string>; fingerprints?: ReadonlyMap<string, string> } = {}): PlanUpdate[] {
     const force = new Set(opts.force ?? []);
     const out: PlanUpdate[] = [];
     for (const [deviceId, items] of plans) {
-      const fingerprint = fingerprintOf(items);
+      // Precomputed (fingerprintOf of the same items) by a caller that hashes in slices between turns.
+      const fingerprint = opts.fingerprints?.get(deviceId) ?? fingerprintOf(items);
       const prev = this.entries.get(deviceId);
       const copy = items.map((i) => ({ ...i, media: { ...i.media } }));
       if (prev && prev.fingerprint === fingerprint) {
@@ -80,6 +82,11 @@ export class PlanVersioner {
   /** A deleted device: drop its entry. */
   forget(deviceId: string): void {
     this.entries.delete(deviceId);
+  }
+
+  /** The devices with an entry (to forget the deleted ones without building `state()`). */
+  deviceIds(): string[] {
+    return [...this.entries.keys()];
   }
 
   versionOf(deviceId: string): number | undefined {
