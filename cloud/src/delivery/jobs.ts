@@ -1,6 +1,7 @@
 /**
  * Delivery's periodic work (ARCHITECTURE §3 "as the horizon rolls"; §2 statuses; §8 in-memory indexes):
- * - roll: rebuild every plan as time moves on; only devices whose plan content changed get one. Also
+ * - roll: move every plan with time (a prune of ended plays when nothing else changed, see PlanService);
+ *   only devices whose plan content changed get one. Also
  *   marks `now`/`at` broadcasts (and crons past their `until`) `done` once their last play is over;
  * - sweep: plays whose time passed without a report (PlayBook.sweep);
  * - retain: drop old plays from memory.

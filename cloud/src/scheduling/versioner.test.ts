@@ -37,6 +37,17 @@ describe("PlanVersioner", () => {
     expect(v.diff(plans({ d1: [item("b:1")], d2: [item("b:1", undefined, { volume: 40 })] }))).toEqual([]);
   });
 
+  it("uses fingerprints given by the caller (hashed in slices) and hashes the devices they lack; lists its devices", () => {
+    const v = new PlanVersioner({ clock: new FakeClock(NOW) });
+    v.diff(plans({ d1: [item("b:1")], d2: [item("b:1")] }));
+    // d1's precomputed fingerprint is the published one's: unchanged; d2 is hashed here and changed.
+    const out = v.diff(plans({ d1: [item("b:2")], d2: [item("b:2")] }), { fingerprints: new Map([["d1", fingerprintOf([item("b:1")])]]) });
+    expect(out.map((u) => u.deviceId)).toEqual(["d2"]);
+    expect(v.deviceIds()).toEqual(["d1", "d2"]);
+    v.forget("d1");
+    expect(v.deviceIds()).toEqual(["d2"]);
+  });
+
   it("is monotonic per device: previous + 1 when the clock has not moved, the clock when it has", async () => {
     const clock = new FakeClock(NOW);
     const v = new PlanVersioner({ clock });
