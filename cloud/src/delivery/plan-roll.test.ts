@@ -142,4 +142,31 @@ describe("plan roll", () => {
     expect(w.bus.of("plan")).toHaveLength(1200);
     for (const p of w.bus.of("plan")) expect(p.payload.items.map((i) => i.playId)).toContain(`late:${T0 + 20 * MIN}`);
   });
+
+  it("a roll that changes many plans converts them in slices; a catalogue change meanwhile turns it into a full build", async () => {
+    let turns = 0;
+    let onTurn: (() => Promise<void>) | undefined;
+    const yieldTurn = async (): Promise<void> => {
+      turns++;
+      await onTurn?.();
+    };
+    const all = { areaIds: ["P"], deviceIds: [] };
+    const w = setup({ devices: fleet(1200), broadcasts: [broadcast("a", { at: isoOf(T0 + MIN) }, { targets: all }), broadcast("b", { at: isoOf(T0 + 5 * MIN) }, { targets: all })], sliceSize: 500, yieldTurn });
+    await w.plans.replan("start", { reconcile: true });
+    expect(turns).toBe(2);
+    w.bus.clear();
+    await w.clock.advance(2 * MIN); // `a` ended on every receiver
+    await w.plans.replan("roll");
+    expect([turns, w.plans.stats().rolls, w.bus.of("plan").length]).toEqual([4, 1, 1200]);
+    w.bus.clear();
+    onTurn = async () => {
+      onTurn = undefined;
+      await w.catalog.update((d) => void (d.broadcasts = [...d.broadcasts, broadcast("c", { at: isoOf(T0 + 30 * MIN) }, { targets: all })]));
+    };
+    await w.clock.advance(4 * MIN); // `b` ended: a roll, abandoned at its first turn for a full build
+    await w.plans.replan("roll");
+    expect(w.plans.stats().rolls).toBe(1);
+    expect(w.bus.of("plan")).toHaveLength(1200);
+    for (const p of w.bus.of("plan")) expect(p.payload.items.map((i) => i.playId)).toEqual([`c:${T0 + 30 * MIN}`]);
+  });
 });

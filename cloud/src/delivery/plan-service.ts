@@ -209,19 +209,21 @@ export class PlanService {
   /** The horizon moved, nothing else: only devices that lost an ended play (or must be resent) are touched. */
   private async roll(req: Pending, data: PlanInputs, now: number): Promise<ReplanResult> {
     const last = this.last as PlanBuildResult;
-    this.counts.rolls++;
     const { byDevice, changed } = prunePlans(last.byDevice, now);
+    const subset = new Map<string, PlannedPlay[]>();
+    for (const id of new Set([...changed, ...this.retry, ...req.force])) {
+      const plays = byDevice.get(id);
+      if (plays) subset.set(id, plays);
+    }
+    // A daily bulletin ending on every receiver changes them all: converted in slices too.
+    const converted = await this.convert(subset, data);
+    if (!converted) return this.rebuild(req);
+    this.counts.rolls++;
     const result: PlanBuildResult = { ...last, byDevice };
     this.last = result;
     this.built = { inputs: pickInputs(data), atMs: now };
     if (changed.length > 0) this.media = mediaOf(result);
-    const ids = new Set([...changed, ...this.retry, ...req.force]);
-    const plans = new Map<string, PlanItem[]>();
-    for (const id of ids) {
-      const plays = byDevice.get(id);
-      if (plays) plans.set(id, plays.map(toPlanItem));
-    }
-    return this.finish(req, { result, plans, data, now, touched: undefined });
+    return this.finish(req, { result, ...converted, data, now, touched: undefined, full: false });
   }
 
   /**
@@ -243,7 +245,7 @@ export class PlanService {
       this.retry.clear();
       this.versionsDirty = true;
       for (const id of this.versioner.deviceIds()) if (!plans.has(id)) this.versioner.forget(id);
-      return this.finish(req, { result, plans, prints, data, now, touched: req.reconcile ? [...plans.keys()] : undefined });
+      return this.finish(req, { result, plans, prints, data, now, touched: req.reconcile ? [...plans.keys()] : undefined, full: true });
     }
   }
 
@@ -272,7 +274,7 @@ export class PlanService {
   /** Version, record and publish the changed plans (shared by the full build and the roll). */
   private async finish(req: Pending, b: Built): Promise<ReplanResult> {
     const { result, plans, now } = b;
-    const updates = this.versioner.diff(plans, { force: [...req.force].filter((id) => plans.has(id)), ...(b.prints ? { fingerprints: b.prints } : {}) });
+    const updates = this.versioner.diff(plans, { force: [...req.force].filter((id) => plans.has(id)), fingerprints: b.prints });
     if (updates.length > 0) this.versionsDirty = true;
     const touched = b.touched ?? updates.map((u) => u.deviceId);
     // An idle roll touches nobody: no map of 10,000 devices then.
@@ -282,8 +284,8 @@ export class PlanService {
     const outcome = await this.publish(updates, now);
     await this.deps.book.commit(merge(steps));
     await this.saveVersions();
-    if (updates.length > 0 || (b.prints && result.skipped.length > 0)) {
-      this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length, full: b.prints !== undefined }, "plans rebuilt");
+    if (updates.length > 0 || (b.full && result.skipped.length > 0)) {
+      this.deps.log.info({ reasons: req.reasons.slice(0, 5), published: outcome.published.length, failed: outcome.failed.length, skipped: result.skipped.length, full: b.full }, "plans rebuilt");
     }
     return { ...outcome, skipped: result.skipped };
   }
@@ -349,11 +351,11 @@ interface Converted {
   prints: Map<string, string>;
 }
 
-/** What `finish` versions and publishes: `prints` only after a full build (fingerprints hashed in slices). */
-interface Built {
+/** What `finish` versions and publishes (`plans`: every device after a full build, the changed ones after a roll). */
+interface Built extends Converted {
   result: PlanBuildResult;
-  plans: Map<string, PlanItem[]>;
-  prints?: Map<string, string>;
+  /** A full build (false: a roll that pruned the last one). */
+  full: boolean;
   data: PlanInputs;
   now: number;
   /** Devices whose plays are reconciled with the index; default the devices whose plan was published. */
