@@ -79,7 +79,9 @@ function runOne(bench, smoke) {
       const seconds = Math.round((Date.now() - started) / 100) / 10;
       if (results.length === 0 || timedOut) {
         const why = timedOut ? `over its ${budgetMs / 1000} s budget` : `exited ${code ?? signal} without a result`;
-        const failed = { name: bench.name, figures: {}, baseline: null, ratio: null, target: "", pass: false, checks: [], error: why };
+        // Results printed before the budget ran out stand; the rest of the run is one failed entry.
+        const name = results.length > 0 ? `${bench.name}.rest` : bench.name;
+        const failed = { name, figures: {}, baseline: null, ratio: null, target: "", pass: false, checks: [], error: why };
         process.stdout.write(`${JSON.stringify(failed)}\n`);
         results.push(failed);
       }

@@ -75,7 +75,8 @@ export function runBench(name, body) {
     const dir = await mkdtemp(join(tmpdir(), `loa-bench-${name}-`));
     tmp = dir;
     try {
-      return await body({ dir, smoke: SMOKE, note: (m) => note(name, m) });
+      // `emit` prints a result at once, so what is measured survives a later round running over budget.
+      return await body({ dir, smoke: SMOKE, note: (m) => note(name, m), emit });
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
