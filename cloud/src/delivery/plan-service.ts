@@ -57,7 +57,7 @@ export interface PlanServiceDeps {
   chunkSize: number;
   /** Plans handed to the broker at once; default 64. */
   publishConcurrency?: number;
-  /** Devices whose plan is converted and hashed per turn of the event loop in a full build; default PLAN_SLICE. */
+  /** Devices whose plan is converted and hashed (and whose plays are recorded) per turn of the event loop; default PLAN_SLICE. */
   sliceSize?: number;
   /** Resolves after the event loop had a turn; default `setImmediate` (sliced-journal.ts `nextTurn`). */
   yieldTurn?: () => Promise<void>;
@@ -123,8 +123,13 @@ export class PlanService {
   private readonly retry = new Set<string>();
   private readonly counts = { replans: 0, plansPublished: 0, planPublishErrors: 0, rolls: 0 };
 
+  private readonly slice: number;
+  private readonly yieldTurn: () => Promise<void>;
+
   constructor(private readonly deps: PlanServiceDeps) {
     this.versioner = new PlanVersioner({ clock: deps.clock });
+    this.slice = Math.max(1, deps.sliceSize ?? PLAN_SLICE);
+    this.yieldTurn = deps.yieldTurn ?? nextTurn;
   }
 
   /** Load the saved plan versions (call once at start, before the first replan). */
@@ -254,13 +259,13 @@ export class PlanService {
    * as soon as the catalogue's plan inputs are no longer `from` (checked after each turn).
    */
   private async convert(byDevice: ReadonlyMap<string, readonly PlannedPlay[]>, from: PlanInputs | undefined): Promise<Converted | undefined> {
-    const size = Math.max(1, this.deps.sliceSize ?? PLAN_SLICE);
+    const size = this.slice;
     const plans = new Map<string, PlanItem[]>();
     const prints = new Map<string, string>();
     let n = 0;
     for (const [id, plays] of byDevice) {
       if (n > 0 && n % size === 0) {
-        await (this.deps.yieldTurn ?? nextTurn)();
+        await this.yieldTurn();
         if (from && !sameInputs(from, this.deps.catalog.data())) return undefined;
       }
       const items = plays.map(toPlanItem);
@@ -280,7 +285,11 @@ export class PlanService {
     // An idle roll touches nobody: no map of 10,000 devices then.
     const areaOf = new Map(touched.length > 0 ? b.data.devices.map((d) => [d.id, d.areaId]) : []);
     // Plays are recorded before the plans go out, so a device's quick plan_applied finds them.
-    const steps = touched.map((id) => this.deps.book.planned(id, areaOf.get(id) ?? "", result.byDevice.get(id) ?? [], this.versioner.versionOf(id) ?? 0, now));
+    const steps: Step[] = [];
+    for (let i = 0; i < touched.length; i += this.slice) {
+      if (i > 0) await this.yieldTurn();
+      for (const id of touched.slice(i, i + this.slice)) steps.push(this.deps.book.planned(id, areaOf.get(id) ?? "", result.byDevice.get(id) ?? [], this.versioner.versionOf(id) ?? 0, now));
+    }
     const outcome = await this.publish(updates, now);
     await this.deps.book.commit(merge(steps));
     await this.saveVersions();
