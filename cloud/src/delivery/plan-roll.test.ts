@@ -137,8 +137,9 @@ describe("plan roll", () => {
     w = setup({ devices: fleet(1200), broadcasts: [broadcast("once", { at: isoOf(T0 + 10 * MIN) }, { targets: { areaIds: ["C"], deviceIds: [] } })], sliceSize: 500, yieldTurn });
     await w.plans.replan("start", { reconcile: true });
     // 1,200 devices in slices of 500: the first build was abandoned after its first turn; the second took two
-    // turns to convert and two to record the plays, all before any plan went out.
-    expect(turns).toEqual([0, 0, 0, 0, 0]);
+    // turns to convert and two to record the plays, all before any plan went out, then published at most
+    // one slice (rounded up to the 64 handed to the broker at once) per turn.
+    expect(turns).toEqual([0, 0, 0, 0, 0, 512, 1024]);
     // Nothing went out from the replaced catalogue: every device got one plan, and it holds `late`.
     expect(w.bus.of("plan")).toHaveLength(1200);
     for (const p of w.bus.of("plan")) expect(p.payload.items.map((i) => i.playId)).toContain(`late:${T0 + 20 * MIN}`);
@@ -154,11 +155,11 @@ describe("plan roll", () => {
     const all = { areaIds: ["P"], deviceIds: [] };
     const w = setup({ devices: fleet(1200), broadcasts: [broadcast("a", { at: isoOf(T0 + MIN) }, { targets: all }), broadcast("b", { at: isoOf(T0 + 5 * MIN) }, { targets: all })], sliceSize: 500, yieldTurn });
     await w.plans.replan("start", { reconcile: true });
-    expect(turns).toBe(4); // converting, then recording plays: 2 slices each
+    expect(turns).toBe(6); // converting, recording plays, publishing: 2 turns each
     w.bus.clear();
     await w.clock.advance(2 * MIN); // `a` ended on every receiver
     await w.plans.replan("roll");
-    expect([turns, w.plans.stats().rolls, w.bus.of("plan").length]).toEqual([8, 1, 1200]);
+    expect([turns, w.plans.stats().rolls, w.bus.of("plan").length]).toEqual([12, 1, 1200]);
     w.bus.clear();
     onTurn = async () => {
       onTurn = undefined;

@@ -318,6 +318,8 @@ export class PlanService {
     const failed: string[] = [];
     const width = this.deps.publishConcurrency ?? 64;
     for (let i = 0; i < updates.length; i += width) {
+      // A broker that acks at once (in-process) would otherwise run every encode back to back.
+      if (i > 0 && i % this.slice < width) await this.yieldTurn();
       await Promise.all(updates.slice(i, i + width).map(async (u) => {
         try {
           await this.deps.bus.publishPlan(u.deviceId, planPayload(u, now));
