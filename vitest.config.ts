@@ -9,6 +9,8 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * workers cannot make a 20 ms start target fail.
  */
 const serialFiles = ["test/**/*.test.ts", "*/src/**/*.integration.test.ts", "*/src/**/*.serial.test.ts", "*/src/**/*.kill.test.ts"];
+/** Timing probes print figures and assert nothing worth CI time: `LOA_TIMING=1 npx vitest run <file>` runs them. */
+const timingFiles = process.env.LOA_TIMING ? [] : ["*/src/**/*.timing.test.ts"];
 
 export default defineConfig({
   resolve: {
@@ -27,7 +29,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["*/src/**/*.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...serialFiles] },
+        test: { name: "unit", include: ["*/src/**/*.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...serialFiles, ...timingFiles] },
       },
       {
         extends: true,
