@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { FakeClock, type Area, type Broadcast, type Bulletin, type Device } from "@loa/shared";
 import { pino } from "pino";
 import { MemoryCatalog, MemoryJournal } from "../testing/memory-store.js";
-import { emptyCatalog, type JournalEntry } from "../ports/store.js";
+import { emptyCatalog, type Catalog, type CatalogData, type JournalEntry } from "../ports/store.js";
 import { createDelivery, type Delivery, type DeliveryConfig, type DevicePresence } from "./delivery.js";
 import { MemoryDeliveryBus } from "./memory-bus.js";
 import type { MediaReader, MediaSource } from "./media-source.js";
@@ -155,4 +155,22 @@ export async function world(opts: { broadcasts?: Broadcast[]; config?: DeliveryC
       return again;
     },
   };
+}
+
+/** Copy-on-write like the durable catalogue: a change replaces the collections it assigns, the rest stay. */
+export class CowCatalog implements Pick<Catalog, "data" | "update"> {
+  writes = 0;
+  constructor(private state: CatalogData) {}
+
+  data(): Readonly<CatalogData> {
+    return this.state;
+  }
+
+  update<T>(change: (draft: CatalogData) => T): Promise<T> {
+    const draft = { ...this.state, meta: { ...this.state.meta } };
+    const out = change(draft);
+    this.state = draft;
+    this.writes++;
+    return Promise.resolve(out);
+  }
 }

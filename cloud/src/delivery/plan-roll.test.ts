@@ -11,29 +11,11 @@ import { PlanService } from "./plan-service.js";
 import { PlayBook } from "./play-book.js";
 import { MemoryDeliveryBus } from "./memory-bus.js";
 import { MemoryJournal } from "../testing/memory-store.js";
-import { emptyCatalog, type Catalog, type CatalogData } from "../ports/store.js";
-import { T0, areas, broadcast, bulletin, device, silent } from "./delivery.fixture.js";
+import { emptyCatalog } from "../ports/store.js";
+import { CowCatalog, T0, areas, broadcast, bulletin, device, silent } from "./delivery.fixture.js";
 
 const MIN = 60_000;
 const SHA = "a".repeat(64);
-
-/** Copy-on-write like the durable catalogue: a change replaces the collections it assigns, the rest stay. */
-class CowCatalog implements Pick<Catalog, "data" | "update"> {
-  writes = 0;
-  constructor(private state: CatalogData) {}
-
-  data(): Readonly<CatalogData> {
-    return this.state;
-  }
-
-  update<T>(change: (draft: CatalogData) => T): Promise<T> {
-    const draft = { ...this.state, meta: { ...this.state.meta } };
-    const out = change(draft);
-    this.state = draft;
-    this.writes++;
-    return Promise.resolve(out);
-  }
-}
 
 function fleet(n: number): Device[] {
   const villages = ["V1", "V2", "V3"];

@@ -7,27 +7,14 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, isoOf, type Broadcast, type Device } from "@loa/shared";
 import { PlanVersioner, planPlays, toPlanItems } from "../scheduling/index.js";
-import { emptyCatalog, type Catalog, type CatalogData } from "../ports/store.js";
-import { T0, areas, broadcast, bulletin, device, silent } from "./delivery.fixture.js";
+import { emptyCatalog } from "../ports/store.js";
+import { CowCatalog, T0, areas, broadcast, bulletin, device, silent } from "./delivery.fixture.js";
 import { MemoryDeliveryBus } from "./memory-bus.js";
 import { PlanService } from "./plan-service.js";
 import { PlayBook } from "./play-book.js";
 
 const MIN = 60_000;
 const N = 10_000;
-
-class CowCatalog implements Pick<Catalog, "data" | "update"> {
-  constructor(private state: CatalogData) {}
-  data(): Readonly<CatalogData> {
-    return this.state;
-  }
-  update<T>(change: (draft: CatalogData) => T): Promise<T> {
-    const draft = { ...this.state, meta: { ...this.state.meta } };
-    const out = change(draft);
-    this.state = draft;
-    return Promise.resolve(out);
-  }
-}
 
 const fleet = (): Device[] => Array.from({ length: N }, (_, i) => device(`d${i}`, ["V1", "V2", "V3"][i % 3] ?? "V1"));
 
