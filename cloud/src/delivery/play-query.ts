@@ -3,7 +3,7 @@
  * as calendar days or instants, and opaque cursors over the newest-first order.
  */
 import type { PlayStatus } from "@loa/shared";
-import { InvalidCursorError } from "../core/errors.js";
+import { decodeCursorKey, encodeCursorKey } from "../core/cursor.js";
 import { addDays, dayZone } from "../scheduling/zone.js";
 import { compareNewestFirst, type PlayIndex, type PlayRecord } from "./play-index.js";
 
@@ -45,24 +45,17 @@ export function boundOf(value: string, tz: string, edge: "from" | "to"): number 
   return at(0) ?? at(3600) ?? Date.UTC(d.year, d.month - 1, d.day);
 }
 
-/** Thrown for a cursor that was not made by this server. */
 type CursorKey = [atMs: number, deviceId: string, playId: string];
 
+const isPlayKey = (v: unknown): v is CursorKey =>
+  Array.isArray(v) && v.length === 3 && typeof v[0] === "number" && typeof v[1] === "string" && typeof v[2] === "string";
+
 export function encodeCursor(r: PlayRecord): string {
-  const key: CursorKey = [r.atMs, r.deviceId, r.playId];
-  return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+  return encodeCursorKey([r.atMs, r.deviceId, r.playId] satisfies CursorKey);
 }
 
 export function decodeCursor(cursor: string): CursorKey {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 3 && typeof v[0] === "number" && typeof v[1] === "string" && typeof v[2] === "string") {
-      return [v[0], v[1], v[2]];
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
+  return decodeCursorKey(cursor, isPlayKey);
 }
 
 /** One page of `sorted` (newest first) after `cursor`. */

@@ -5,7 +5,7 @@
  * costs one pass of Set lookups over the sorted catalogue plus the views of its own items.
  */
 import type { Device, DeviceState } from "@loa/shared";
-import { InvalidCursorError } from "../../core/errors.js";
+import { decodeCursorKey, encodeCursorKey } from "../../core/cursor.js";
 
 const collator = new Intl.Collator("vi");
 
@@ -28,20 +28,15 @@ export function devicesByName(devices: readonly Device[]): readonly Device[] {
 
 type CursorKey = [name: string, id: string];
 
+const isDeviceKey = (v: unknown): v is CursorKey => Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string";
+
 export function encodeDeviceCursor(d: Pick<Device, "name" | "id">): string {
-  const key: CursorKey = [d.name, d.id];
-  return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+  return encodeCursorKey([d.name, d.id] satisfies CursorKey);
 }
 
 /** The key of the last device of the previous page; a cursor not made here is a 422 (InvalidCursorError). */
 export function decodeDeviceCursor(cursor: string): CursorKey {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string") return [v[0], v[1]];
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
+  return decodeCursorKey(cursor, isDeviceKey);
 }
 
 /** Index of the first device strictly after `key` in `sorted` (binary search: the key's device may be gone). */
