@@ -2,12 +2,12 @@
  * Recent telemetry per receiver for the device page's charts (ARCHITECTURE §3 telemetry, §7
  * `GET /api/v1/devices/:id/telemetry`, §8 "telemetry samples go to the journal, with in-memory indexes").
  *
- * Each live sample goes into a per-device ring (the newest `capacity` samples in typed arrays, grown as samples
- * come: 17 kB a device when full, so 5,000 receivers × 720 samples stay under 90 MB) and, at most once per `journalEveryMs` per device, into the
- * journal as a small `telemetry` entry. On start `rebuild()` refills the rings from the journal's entries
- * of the last `windowMs`, so a restart keeps the charts (at the journal's coarser spacing). Telemetry
- * arrives every 30 s per device by default: journaling every sample would make the journal (which every
- * index replays on start) grow by millions of lines a day for a province, hence the spacing.
+ * Each live sample goes into a per-device ring (the newest `capacity` samples in typed arrays, grown as
+ * samples come: 17 kB a device when full, so 5,000 receivers × 720 samples stay under 90 MB) and, at most
+ * once per `journalEveryMs` per device, into the telemetry journal (its own hourly files, kept a little
+ * longer than `windowMs`: adapters/store/open-store.ts) as a small `telemetry` entry. On start `rebuild()`
+ * refills the rings from that journal's entries of the last `windowMs`, so a restart keeps the charts at
+ * the journal's coarser spacing; the spacing keeps that replay to a few hundred thousand lines.
  */
 import { DEVICE_TELEMETRY_MAX, type Clock, type TelemetryPayload } from "@loa/shared";
 import type { Logger } from "pino";

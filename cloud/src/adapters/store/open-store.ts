@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { pino, type Logger } from "pino";
 import { SystemClock, type Clock } from "@loa/shared";
 import type { FileSystem, Store } from "../../ports/store.js";
+import { TELEMETRY_WINDOW_MS } from "../../core/telemetry-history.js";
 import { JsonlJournal } from "./jsonl-journal.js";
 import { LowdbCatalog } from "./lowdb-catalog.js";
 import { NodeFileSystem } from "./node-file-system.js";
@@ -28,8 +29,8 @@ export interface OpenStoreOptions {
 export const CATALOG_FILE = "catalog.json";
 export const JOURNAL_DIR = "journal";
 export const TELEMETRY_DIR = "telemetry";
-/** The charts show 6 h (TELEMETRY_WINDOW_MS); one more hour so the oldest file still covers its start. */
-export const TELEMETRY_RETAIN_MS = 7 * 3_600_000;
+/** The charts' window and one hour more, so the oldest hourly file still covers the window's start. */
+export const TELEMETRY_RETAIN_MS = TELEMETRY_WINDOW_MS + 3_600_000;
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const fs = options.fs ?? new NodeFileSystem();
