@@ -204,6 +204,18 @@ describe("TimeSync", () => {
     expect(ts.offsetMs).toBe(OFFSET + 90);
   });
 
+  it("a forced sync that joins a round already running forces that round", async () => {
+    const legs: Leg[] = [{ up: 5, down: 5 }];
+    const { clock, link, ts } = await setup(legs, { samples: 1 });
+    await link.start();
+    await run(clock, ts.sync(), 1_000);
+    legs[0] = { up: 200, down: 20 };
+    const background = ts.sync();
+    const forced = ts.sync({ force: true });
+    expect(forced).toBe(background);
+    expect(await run(clock, forced, 1_000)).toMatchObject({ offsetMs: OFFSET + 90, fresh: true });
+  });
+
   it("an old offset ages by the drift allowance: after an hour a looser round replaces it", async () => {
     const legs: Leg[] = [{ up: 5, down: 5 }];
     const { clock, link, ts } = await setup(legs, { samples: 1, settleDelaysMs: [] });

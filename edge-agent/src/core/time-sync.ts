@@ -96,6 +96,7 @@ export class TimeSync {
   private lastResult: TimeSyncResult | undefined;
   private waiting: Waiting | undefined;
   private running: Promise<TimeSyncResult> | undefined;
+  private forceNext = false;
   private readonly unsubscribe: (() => void)[] = [];
   private timer: TimerHandle | undefined;
   private readonly settleTimers = new Set<TimerHandle>();
@@ -178,7 +179,9 @@ export class TimeSync {
    * `force` (the operator's sync_time command) takes the new offset even when its round trip was looser.
    */
   sync(opts: { force?: boolean } = {}): Promise<TimeSyncResult> {
-    this.running ??= this.round(opts.force ?? false).finally(() => {
+    // Read when the round decides, so a forced sync that joins a running round still forces it.
+    if (opts.force) this.forceNext = true;
+    this.running ??= this.round().finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -193,7 +196,7 @@ export class TimeSync {
     return !this.lastResult || this.deps.clock.now() - this.lastResult.at >= this.opts.intervalMs;
   }
 
-  private async round(force: boolean): Promise<TimeSyncResult> {
+  private async round(): Promise<TimeSyncResult> {
     const got: Sample[] = [];
     for (let i = 0; i < this.opts.samples; i++) {
       if (i > 0) await this.deps.clock.sleep(this.opts.sampleGapMs);
@@ -202,6 +205,8 @@ export class TimeSync {
       if (s && s.rttMs >= 0) got.push(s);
     }
     const best = got.reduce<Sample | undefined>((a, s) => (!a || s.rttMs < a.rttMs ? s : a), undefined);
+    const force = this.forceNext;
+    this.forceNext = false;
     if (!best) {
       throw new TimeSyncError("time_sync_failed", `no time/res answered (${this.opts.samples} tries, ${this.opts.sampleTimeoutMs} ms each)`);
     }
