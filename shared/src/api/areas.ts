@@ -18,9 +18,13 @@ export const IanaZone = z
  * the shortcut accepts is one Intl.DateTimeFormat accepts too (areas.test.ts checks all of them).
  */
 export function isKnownZone(tz: string): boolean {
-  if (tz === DEFAULT_TZ || Intl.supportedValuesOf("timeZone").includes(tz)) return true;
+  canonicalZones ??= new Set(Intl.supportedValuesOf("timeZone"));
+  if (tz === DEFAULT_TZ || canonicalZones.has(tz)) return true;
   return formatterAccepts(tz);
 }
+
+/** ICU's canonical zone names, read once. */
+let canonicalZones: ReadonlySet<string> | undefined;
 
 /** The full check: whether Intl.DateTimeFormat takes the zone. */
 export function formatterAccepts(tz: string): boolean {
