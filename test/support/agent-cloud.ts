@@ -16,6 +16,7 @@ import { startFleet, type RunningFleet } from "../../firmware-sim/src/fleet/run-
 import { startCloudInProcess } from "./cloud-process.js";
 import { loginCookie } from "./login.js";
 import { until } from "./wait.js";
+import { playsOf } from "../../firmware-sim/src/demo/watch.js";
 
 export const testLog = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
 
@@ -114,10 +115,7 @@ export async function broadcast(api: RestClient, bulletinId: string, areaIds: st
   return { id: r.broadcast.id, plannedPlays: r.plannedPlays, targetDevices: r.targetDevices };
 }
 
-/** The cloud's play records of a broadcast (GET /api/v1/plays). */
-export async function playsOf(api: RestClient, broadcastId: string): Promise<Play[]> {
-  return ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
-}
+export { playsOf };
 
 /** Wait until the broadcast has one play per device in `deviceIds`, each in a status `ok` accepts. */
 export function playsSettled(api: RestClient, broadcastId: string, deviceIds: readonly string[], ok: (p: Play) => boolean, ms = 30_000): Promise<Play[]> {

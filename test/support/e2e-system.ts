@@ -12,6 +12,9 @@ import { generateTone } from "../../cloud/src/adapters/ffmpeg/tone.js";
 import { listAllDevices } from "../../firmware-sim/src/fleet/list-devices.js";
 import { ANY, RestClient } from "../../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../../firmware-sim/src/fleet/play-log.js";
+import type { ReceiverView } from "../../firmware-sim/src/fleet/fleet.js";
+import { scheduleAt } from "../../firmware-sim/src/demo/broadcasts.js";
+import { playsOf } from "../../firmware-sim/src/demo/watch.js";
 import { startCloudProcess, type CloudProcess } from "./cloud-process.js";
 import { fleetControl, startFleetProcess, type FleetProcess } from "./fleet-process.js";
 import { loginCookie } from "./login.js";
@@ -20,15 +23,7 @@ import { until } from "./wait.js";
 
 const PASSWORD = "mat-khau-e2e-tien-trinh-1";
 
-export interface ReceiverView {
-  deviceId: string;
-  name: string;
-  areaId: string;
-  status: string;
-  online: boolean;
-  playing: boolean;
-  faults: string[];
-}
+export type { ReceiverView };
 
 export class E2eSystem {
   cloud: CloudProcess | undefined;
@@ -135,14 +130,12 @@ export class E2eSystem {
   }
 
   /** A broadcast of the bulletin to both communes at `at` (epoch ms, a whole second). */
-  async broadcastAt(bulletinId: string, at: number): Promise<string> {
-    const body = { bulletinId, targets: { areaIds: this.communes, deviceIds: [] }, priority: "normal", when: { at: new Date(at).toISOString() } };
-    const created = (await this.api.post("/api/v1/broadcasts", { json: body }, ANY)) as { broadcast: { id: string } };
-    return created.broadcast.id;
+  broadcastAt(bulletinId: string, at: number): Promise<string> {
+    return scheduleAt(this.api, bulletinId, this.communes, new Date(at));
   }
 
-  async plays(broadcastId: string): Promise<Play[]> {
-    return ((await this.api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
+  plays(broadcastId: string): Promise<Play[]> {
+    return playsOf(this.api, broadcastId);
   }
 
   /** Waits until the cloud holds `n` plays of the broadcast, each in one of `statuses`. */

@@ -51,7 +51,8 @@ export function waitConfirmed(api: RestClient, broadcastId: string, deviceIds: r
   return pollCount(count, ids.size, o);
 }
 
-async function playsOf(api: RestClient, broadcastId: string): Promise<PlayView[]> {
+/** The cloud's play records of a broadcast (GET /api/v1/plays, one page of up to 1,000). */
+export async function playsOf(api: RestClient, broadcastId: string): Promise<PlayView[]> {
   return (await api.get(`/api/v1/plays?broadcastId=${encodeURIComponent(broadcastId)}&limit=1000`, PlayList)).items;
 }
 
