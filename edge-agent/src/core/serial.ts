@@ -1,10 +1,3 @@
-/** Runs async operations one at a time, in call order; one that fails does not stop the next. */
-export class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(op);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-}
+// Serial lives in src/lib/ so adapters can share it without importing core (see lib/serial.ts). This re-export
+// keeps core's `./serial.js` imports working; core files may import "../lib/serial.js" directly instead.
+export { Serial } from "../lib/serial.js";
