@@ -23,6 +23,7 @@ import {
 } from "@loa/shared";
 import type { Logger } from "pino";
 import { AmpError, type AmpStatus, type Amplifier } from "../../ports/amplifier.js";
+import { Serial } from "../../lib/serial.js";
 import type { SerialTransport } from "../../ports/serial.js";
 import { StatusReader, decodeStatus } from "./amp-status.js";
 import type { ModbusClient } from "./modbus-master.js";
@@ -60,7 +61,8 @@ export class ModbusAmplifier implements Amplifier {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reader: StatusReader;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Control commands (ramps, power sequences) must not interleave. */
+  private readonly commands = new Serial();
   private switchedOnAt: number | undefined;
 
   constructor(deps: ModbusAmplifierDeps) {
@@ -83,7 +85,7 @@ export class ModbusAmplifier implements Amplifier {
   }
 
   powerOn(): Promise<void> {
-    return this.serial(async () => {
+    return this.commands.run(async () => {
       if (this.can("mute")) await this.write("mute", true);
       await this.write("power", true);
       this.switchedOnAt ??= this.clock.now();
@@ -91,7 +93,7 @@ export class ModbusAmplifier implements Amplifier {
   }
 
   powerOff(): Promise<void> {
-    return this.serial(async () => {
+    return this.commands.run(async () => {
       // Each step is tried even when one before failed: a stuck volume must not keep the amplifier on.
       let first: unknown;
       const step = async (f: () => Promise<void>): Promise<void> => {
@@ -112,28 +114,28 @@ export class ModbusAmplifier implements Amplifier {
     }
     if (!this.can("volume")) return Promise.resolve();
     const target = Math.round(volume);
-    return this.serial(async () => this.ramp(await this.readVolume(), target));
+    return this.commands.run(async () => this.ramp(await this.readVolume(), target));
   }
 
   /** No-op on a model without mute. */
   mute(): Promise<void> {
-    return this.can("mute") ? this.serial(() => this.write("mute", true)) : Promise.resolve();
+    return this.can("mute") ? this.commands.run(() => this.write("mute", true)) : Promise.resolve();
   }
 
   /** No-op on a model without mute. */
   unmute(): Promise<void> {
-    return this.can("mute") ? this.serial(() => this.write("mute", false)) : Promise.resolve();
+    return this.can("mute") ? this.commands.run(() => this.write("mute", false)) : Promise.resolve();
   }
 
   /** By profile name ("line", "fm", "aux") or raw number; no-op on a model without source. */
   selectSource(source: string | number): Promise<void> {
-    return this.can("source") ? this.serial(() => this.write("source", source)) : Promise.resolve();
+    return this.can("source") ? this.commands.run(() => this.write("source", source)) : Promise.resolve();
   }
 
   /** Bitmask of speaker lines (bit0 = line 1); no-op on a model without zones. */
   setZones(mask: number): Promise<void> {
     if (!Number.isInteger(mask) || mask < 0) return Promise.reject(new AmpError("amp_invalid_value", `zones ${mask} is not a bitmask`));
-    return this.can("zones") ? this.serial(() => this.write("zones", mask)) : Promise.resolve();
+    return this.can("zones") ? this.commands.run(() => this.write("zones", mask)) : Promise.resolve();
   }
 
   async readStatus(): Promise<AmpStatus> {
@@ -180,16 +182,10 @@ export class ModbusAmplifier implements Amplifier {
   }
 
   private muteOnConnect(): void {
-    this.serial(() => this.write("mute", true)).then(
+    this.commands.run(() => this.write("mute", true)).then(
       () => this.log.info({ profile: this.profile.id }, "amplifier muted on connect"),
       (err: unknown) => this.log.warn({ err: errorMessage(err) }, "amplifier mute on connect failed"),
     );
-  }
-
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(op);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 }
 
