@@ -26,6 +26,7 @@ import {
   type TimerHandle,
 } from "@loa/shared";
 import type { Logger } from "pino";
+import { Serial } from "../../lib/serial.js";
 import { AmpError } from "../../ports/amplifier.js";
 import type { SerialTransport } from "../../ports/serial.js";
 import { describeRequest } from "./describe.js";
@@ -82,6 +83,8 @@ type Outcome =
   | { kind: "crc" }
   | { kind: "down"; error: unknown };
 
+type Classified = Extract<Outcome, { kind: "reply" | "exception" }> | { kind: "other"; why: string };
+
 interface Pending {
   req: ModbusRequest;
   /** The request's bytes on the wire. */
@@ -105,7 +108,8 @@ export class ModbusMaster implements ModbusClient {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly parser: RtuFrameParser;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Half duplex: one request on the line at a time. */
+  private readonly line = new Serial();
   private pending: Pending | undefined;
   /** Timed-out attempts whose late replies may still come, oldest first. */
   private owed: Owed[] = [];
@@ -149,9 +153,7 @@ export class ModbusMaster implements ModbusClient {
    */
   request(req: ModbusRequest): Promise<ModbusResponse> {
     this.counters.requests++;
-    const run = this.queue.then(() => this.exchange(req));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.line.run(() => this.exchange(req));
   }
 
   /** Stop listening to the transport; a request in flight fails as unreachable. */
@@ -303,7 +305,7 @@ export class ModbusMaster implements ModbusClient {
    */
   private payOwed(p: Pending | undefined, reply: ModbusReply, frame: Buffer): Outcome | "dropped" | undefined {
     this.forgetExpired();
-    const i = this.owed.findIndex((o) => answers(o.req, reply));
+    const i = this.owed.findIndex((o) => classify(o.req, reply).kind !== "other");
     const paid = this.owed[i];
     if (!paid) return undefined;
     this.owed.splice(0, i + 1);
@@ -327,17 +329,10 @@ export class ModbusMaster implements ModbusClient {
   }
 
   private match(req: ModbusRequest, reply: ModbusReply, frame: Buffer): Outcome | undefined {
-    if (!isReplyTo(req, reply)) return this.stale(req, frame, "answers another request");
-    if (reply.kind === "exception") {
-      this.counters.exceptions++;
-      return { kind: "exception", reply };
-    }
-    try {
-      return { kind: "reply", response: expectReply(req, reply) };
-    } catch (err) {
-      // Same unit and function but another address/value/count: a late reply to an earlier request.
-      return this.stale(req, frame, errorMessage(err));
-    }
+    const c = classify(req, reply);
+    if (c.kind === "other") return this.stale(req, frame, c.why);
+    if (c.kind === "exception") this.counters.exceptions++;
+    return c;
   }
 
   private stale(req: ModbusRequest, frame: Buffer, why: string): undefined {
@@ -373,15 +368,19 @@ export class ModbusMaster implements ModbusClient {
   }
 }
 
-/** Whether `reply` is a possible answer to `req`: same unit and function, and a matching echo or count. */
-function answers(req: ModbusRequest, reply: ModbusReply): boolean {
-  if (!isReplyTo(req, reply)) return false;
-  if (reply.kind === "exception") return true;
+/**
+ * How `reply` stands to `req`: its answer (same unit and function, matching echo or count), its exception, or
+ * not an answer to it at all (`why` says what differs). Pure: both matching the request in flight and paying
+ * an owed attempt ask this, and only the former counts and logs.
+ */
+function classify(req: ModbusRequest, reply: ModbusReply): Classified {
+  if (!isReplyTo(req, reply)) return { kind: "other", why: "answers another request" };
+  if (reply.kind === "exception") return { kind: "exception", reply };
   try {
-    expectReply(req, reply);
-    return true;
-  } catch {
-    return false;
+    return { kind: "reply", response: expectReply(req, reply) };
+  } catch (err) {
+    // Same unit and function but another address/value/count: a late reply to an earlier request.
+    return { kind: "other", why: errorMessage(err) };
   }
 }
 
