@@ -74,13 +74,18 @@ export interface PlayerOptions {
   /** Last stretch before `at` waited by spinning (setImmediate) for precision; 0 with a FakeClock. */
   fineWaitMs: number;
   /**
+   * Take the speaker and ask for the unmute this long before `at`, so `at` itself only starts the sink
+   * (player.ts arm()); 0 with a FakeClock. An emergency may pre-empt this much before its `at`.
+   */
+  armAheadMs: number;
+  /**
    * When the amplifier cannot be powered: "play" still runs the sink (the line-out may feed a backup
    * amplifier) and emits amp_fault with the playId; "fail" reports play_failed{reason:"amp_unreachable"}.
    */
   ampFailure: "play" | "fail";
 }
 
-export const DEFAULT_PLAYER_OPTIONS: Omit<PlayerOptions, "fineWaitMs"> = {
+export const DEFAULT_PLAYER_OPTIONS: Omit<PlayerOptions, "fineWaitMs" | "armAheadMs"> = {
   defaultVolume: 70,
   idleOffS: 60,
   ampMarginMs: 300,

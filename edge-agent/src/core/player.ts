@@ -2,8 +2,9 @@
  * The player (ARCHITECTURE §2 Play, §5, §6): plays the device plan on time by the receiver's own clock.
  *
  * Per plan item: at `at - max(warmupMs + ampMarginMs, prerollMs)` it powers the amplifier (muted) and sets
- * the volume, waits for the media, starts ffmpeg and buffers the first PCM (pre-roll); at `at` exactly it
- * asks the Arbiter for the speaker (priorities.ts), unmutes and hands the PCM to the sink. It reports
+ * the volume, waits for the media, starts ffmpeg and buffers the first PCM (pre-roll); `armAheadMs` before
+ * `at` it asks the Arbiter for the speaker (priorities.ts) and the amplifier to unmute; at `at` exactly it
+ * hands the PCM to the sink. It reports
  * play_started (real start) and play_finished / play_interrupted / play_failed; past items are play_missed.
  *
  * Decisions (documented for operators and the cloud):
@@ -107,7 +108,7 @@ export class Player {
     this.log = deps.log;
     this.emitFn = deps.emit;
     const realTime = deps.clock instanceof SystemClock;
-    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, ...deps.options };
+    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, armAheadMs: realTime ? 100 : 0, ...deps.options };
     this.amp = new AmpControl(deps.amp, deps.clock, deps.log, this.opts.idleOffS * 1000);
     // On the real clock a zero-delay timer costs 1 ms or more; the next loop turn is enough there.
     this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
@@ -246,11 +247,10 @@ export class Player {
       await this.preroll(e, e.job);
       // Open the output ahead too, unless another play holds it (a second aplay on a busy device fails).
       if (!this.arbiter.holder) e.prepared = this.sink.prepare?.({ playId: e.id, durationMs: e.item.media.durationMs });
-      await this.waitUntilCloud(e.atMs, e.ctl.signal);
-      await this.waitForWarmup(e);
+      await this.waitUntilCloud(e.atMs - this.opts.armAheadMs, e.ctl.signal);
       e.phase = "queued";
-      await this.acquire(e);
-      await this.perform(e, e.job);
+      const { unmute } = await this.arm(e);
+      await this.perform(e, e.job, unmute);
     } catch (err) {
       this.failed(e, err);
     } finally {
@@ -330,18 +330,42 @@ export class Player {
     }
   }
 
-  private async perform(e: Entry, job: DecodeJob): Promise<void> {
+  /**
+   * Everything before the first sample, done ahead (from `at - armAheadMs`): take the speaker, let the warm-up
+   * end, ask for the unmute. The instant `at` itself then only starts the sink, so a start lands within a
+   * millisecond or two of `at` even where a thousand players share one process (the fleet simulator), and on a
+   * board the unmute's Modbus write (~10 ms at 9600 baud) is done before the first word. An emergency thus
+   * takes the speaker up to armAheadMs before its `at`; a play
+   * it pre-empts before its first sample was never on air, so it queues again and starts after the emergency.
+   * Gives the unmute in flight, whose failure is reported after play_started (the play goes on, ampFailure
+   * "play"); wrapped, as an async function would wait for a promise it returns.
+   */
+  private async arm(e: Entry): Promise<{ unmute: Promise<{ err: unknown } | undefined> }> {
+    for (;;) {
+      await this.acquire(e);
+      await this.waitForWarmup(e);
+      if (this.yielded(e)) continue;
+      if (e.amp.settled && e.amp.error !== undefined) {
+        if (this.opts.ampFailure === "fail") throw new PlayFailure("amp_unreachable", errorMessage(e.amp.error));
+        this.ampFault(e, e.amp.error);
+      }
+      const unmute = this.amp.startPlay(e.item.volume ?? this.opts.defaultVolume).then(() => undefined, (err: unknown) => ({ err }));
+      await this.waitUntilCloud(e.atMs, e.ctl.signal);
+      if (!this.yielded(e)) return { unmute };
+    }
+  }
+
+  /** Pre-empted by a play before its first sample: give the speaker back to queue again (see arm). */
+  private yielded(e: Entry): boolean {
+    if (e.interruptedBy?.kind !== "play") return false;
+    e.interruptedBy = undefined;
+    this.arbiter.release(e);
+    return true;
+  }
+
+  private async perform(e: Entry, job: DecodeJob, unmute: Promise<{ err: unknown } | undefined>): Promise<void> {
     throwIfAborted(e.ctl.signal);
     e.phase = "playing";
-    if (e.amp.settled && e.amp.error !== undefined) {
-      if (this.opts.ampFailure === "fail") throw new PlayFailure("amp_unreachable", errorMessage(e.amp.error));
-      this.ampFault(e, e.amp.error);
-    }
-    const volume = e.item.volume ?? this.opts.defaultVolume;
-    // The unmute (a queued Modbus write, ~10 ms at 9600 baud, then the ramp of §5) is asked for before the
-    // first sample so as little of the first word as possible meets a muted amplifier; its failure is
-    // reported after play_started: the play goes on whatever the amplifier says (ampFailure "continue").
-    const unmute = this.amp.startPlay(volume).then(() => undefined, (err: unknown) => ({ err }));
     const handle = this.sink.play(job.pcm, { playId: e.id, durationMs: e.item.media.durationMs });
     e.handle = handle;
     if (e.interruptedBy !== undefined) handle.stop();
