@@ -220,7 +220,7 @@ export class SimReceiver implements FleetReceiver {
   /** A fresh cable to the emulated amplifier for every (re)open of the driver's line. */
   private plugAmp(): Duplex {
     this.slave?.close();
-    const [driverEnd, ampEnd] = createDuplexPair();
+    const [driverEnd, ampEnd] = createDuplexPair({ deliverLater: "turn" });
     this.slave = new ModbusSlave({ engine: this.engine, stream: ampEnd, clock: this.ampClock });
     return driverEnd;
   }

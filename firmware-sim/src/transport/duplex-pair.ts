@@ -1,18 +1,25 @@
 /**
  * Two connected in-memory Duplex ends: bytes written to one are read from the other, like the two ends of a
- * serial cable (STYLE: every port has a fake). Delivery is deferred with process.nextTick, so a reply is never
- * written re-entrantly inside the write that caused it, and everything settles within one FakeClock.advance().
+ * serial cable (STYLE: every port has a fake). Delivery is deferred with process.nextTick by default, so a reply
+ * is never written re-entrantly inside the write that caused it, and everything settles within one
+ * FakeClock.advance(). `deliverLater: "turn"` delivers on a later turn of the event loop instead (setImmediate),
+ * as a real line does (bytes take time on the wire): the fleet simulator uses it, so a thousand receivers
+ * sharing one event loop do not run each amplifier's whole Modbus conversation inside the turn that starts
+ * every play due at that instant.
  */
 import { Duplex } from "node:stream";
 
 export interface DuplexPairOptions {
   /** Deliver each write in pieces of at most this many bytes, as a UART or PTY may (default: whole writes). */
   chunkBytes?: number;
+  /** "tick" (default): process.nextTick; "turn": setImmediate (see above). */
+  deliverLater?: "tick" | "turn";
 }
 
 export function createDuplexPair(opts: DuplexPairOptions = {}): [Duplex, Duplex] {
   const ends: Duplex[] = [];
   const ended = [false, false];
+  const later: (fn: () => void) => void = opts.deliverLater === "turn" ? (fn) => void setImmediate(fn) : (fn) => process.nextTick(fn);
   const peerOf = (i: number): { end: Duplex | undefined; index: number } => ({ end: ends[1 - i], index: 1 - i });
 
   const deliver = (i: number, chunk: Buffer): void => {
@@ -33,15 +40,15 @@ export function createDuplexPair(opts: DuplexPairOptions = {}): [Duplex, Duplex]
       new Duplex({
         read() {},
         write(chunk: Buffer, _encoding, callback) {
-          process.nextTick(() => deliver(i, chunk));
+          later(() => deliver(i, chunk));
           callback();
         },
         final(callback) {
-          process.nextTick(() => endPeer(i));
+          later(() => endPeer(i));
           callback();
         },
         destroy(error, callback) {
-          process.nextTick(() => endPeer(i));
+          later(() => endPeer(i));
           callback(error);
         },
       }),
