@@ -10,7 +10,8 @@ import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpMonitor, type AmpMonitorEvent } from "../edge-agent/src/core/amp-monitor.js";
 import { AmpError } from "../edge-agent/src/ports/amplifier.js";
-import { SimProcess, driver, ensureSimBuilt, type Driver, type TraceEntry } from "./support/amp-pty.js";
+import { SimProcess, driver, type Driver, type TraceEntry } from "./support/amp-pty.js";
+import { ensureBuilt } from "./support/processes.js";
 import { requireTool } from "./support/tools.js";
 
 const TIMEOUT_MS = 400;
@@ -44,8 +45,9 @@ describe.skipIf(!requireTool("socat"))("line faults injected into loa-sim amp, s
     return { sim, ...d };
   };
 
+  beforeAll(() => ensureBuilt(), 320_000);
+
   beforeAll(async () => {
-    ensureSimBuilt();
     pty = await SocatPair.create();
     sim = await SimProcess.start(pty.b);
     d = driver(pty.a, "loa-amp-v1", { timeoutMs: TIMEOUT_MS, retries: RETRIES });

@@ -13,7 +13,8 @@ import { ModbusAmplifier, ModbusMaster, StreamTransport } from "../edge-agent/sr
 import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpError } from "../edge-agent/src/ports/amplifier.js";
-import { SimProcess, WARMUP_MS, count, driver, ensureSimBuilt } from "./support/amp-pty.js";
+import { SimProcess, WARMUP_MS, count, driver } from "./support/amp-pty.js";
+import { ensureBuilt } from "./support/processes.js";
 import { requireTool } from "./support/tools.js";
 
 const log = pino({ level: "silent" });
@@ -29,8 +30,9 @@ describe.skipIf(!requireTool("socat"))("amplifier driver ⇄ loa-sim amp over a 
     return { pty, sim, ...d };
   };
 
+  beforeAll(() => ensureBuilt(), 320_000);
+
   beforeAll(async () => {
-    ensureSimBuilt();
     pty = await SocatPair.create();
     sim = await SimProcess.start(pty.b);
     d = driver(pty.a);
@@ -146,8 +148,9 @@ describe.skipIf(!requireTool("socat"))("relay-board-v1 driver ⇄ loa-sim amp --
   let sim: SimProcess | undefined;
   let d: ReturnType<typeof driver> | undefined;
 
+  beforeAll(() => ensureBuilt(), 320_000);
+
   beforeAll(async () => {
-    ensureSimBuilt();
     pty = await SocatPair.create();
     sim = await SimProcess.start(pty.b, "relay-board-v1");
     d = driver(pty.a, "relay-board-v1");

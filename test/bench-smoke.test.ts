@@ -9,11 +9,10 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "./support/processes.js";
 import { requireTool } from "./support/tools.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NAMES = ["journal", "footprint", "pipeline", "fanout", "sync", "ingest", "storm"];
 
 interface Check {

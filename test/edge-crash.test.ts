@@ -12,10 +12,11 @@ import { promisify } from "node:util";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ffmpegDecodeArgs, parseWav, wavFileNameOf } from "../edge-agent/src/adapters/audio/index.js";
 import { resolveFfmpegPath } from "../edge-agent/src/adapters/audio/ffmpeg-path.js";
-import { ensureEdgeBuilt, type EdgeChild } from "./fixtures/edge-child.js";
+import type { EdgeChild } from "./fixtures/edge-child.js";
 import { waitUntil, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin } from "./fixtures/edge-harness.js";
 import { EdgeProcessRig, planOf } from "./fixtures/edge-process.js";
+import { ensureBuilt } from "./support/processes.js";
 
 const DEVICE = "dev_edge_crash";
 const TOKEN = "tok-edge-crash";
@@ -25,7 +26,7 @@ let dir = "";
 let cloud: FakeCloud;
 let rig: EdgeProcessRig;
 
-beforeAll(() => ensureEdgeBuilt(), 180_000);
+beforeAll(() => ensureBuilt(), 320_000);
 
 beforeEach(async () => {
   rig = await EdgeProcessRig.start({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-crash-" });

@@ -9,10 +9,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MediaRef, PlanPayload } from "@loa/shared";
 import { wavFileNameOf } from "../edge-agent/src/adapters/audio/index.js";
 import type { TestBroker } from "../edge-agent/src/adapters/mqtt/aedes-broker.fixture.js";
-import { ensureEdgeBuilt, type EdgeChild } from "./fixtures/edge-child.js";
+import type { EdgeChild } from "./fixtures/edge-child.js";
 import { waitUntil, type FakeCloud } from "./fixtures/edge-cloud.js";
 import { makeBulletin } from "./fixtures/edge-harness.js";
 import { EdgeProcessRig, planOf } from "./fixtures/edge-process.js";
+import { ensureBuilt } from "./support/processes.js";
 
 const DEVICE = "dev_edge_restart";
 const TOKEN = "tok-edge-restart";
@@ -23,7 +24,7 @@ let cloud: FakeCloud;
 let media: MediaRef;
 let rig: EdgeProcessRig;
 
-beforeAll(() => ensureEdgeBuilt(), 180_000);
+beforeAll(() => ensureBuilt(), 320_000);
 
 beforeEach(async () => {
   rig = await EdgeProcessRig.start({ deviceId: DEVICE, token: TOKEN, tmpPrefix: "loa-edge-restart-" });

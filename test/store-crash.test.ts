@@ -6,48 +6,16 @@
  * loads and holds every acknowledged write exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { openStore } from "../cloud/src/adapters/store/index.js";
+import { ensureBuilt, ROOT } from "./support/processes.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE = join(ROOT, "test", "fixtures", "store-writer.mjs");
-const SRC = join(ROOT, "cloud", "src");
-const DIST = join(ROOT, "cloud", "dist");
 const KILLS_AFTER_READY = 24;
 const KILLS_DURING_STARTUP = 4;
-
-/** The compiled files the fixture runs, paired with their sources. */
-function storeSources(): { src: string; out: string }[] {
-  const dir = join(SRC, "adapters", "store");
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.endsWith(".fixture.ts"))
-    .map((f) => join("adapters", "store", f));
-  return [...files, join("ports", "store.ts")].map((f) => ({ src: join(SRC, f), out: join(DIST, f.replace(/\.ts$/, ".js")) }));
-}
-
-function distIsStale(): boolean {
-  if (!existsSync(join(ROOT, "shared", "dist", "index.js"))) return true;
-  return storeSources().some(({ src, out }) => !existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs);
-}
-
-/** `npm test` builds first; when run alone, build cloud (and shared, which it references) if needed. */
-function ensureBuilt(): void {
-  if (!distIsStale()) return;
-  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-  let output = "";
-  try {
-    execFileSync(process.execPath, [tsc, "-b", "cloud/tsconfig.json"], { cwd: ROOT, stdio: "pipe" });
-  } catch (err) {
-    // Type errors elsewhere in cloud still emit our files; only fail if ours did not come out.
-    output = String((err as { stdout?: Buffer }).stdout ?? err);
-  }
-  if (distIsStale()) throw new Error(`could not build cloud/dist for the store crash test:\n${output}`);
-}
 
 interface Round {
   lines: string[];
@@ -84,8 +52,10 @@ function runAndKill(dataDir: string, delayMs: number, duringStartup: boolean): P
 
 describe("store survives kill -9 at random moments", () => {
   let dataDir: string;
+  // The writer runs the compiled store (cloud/dist): `npm test` builds first; run alone, this does.
+  beforeAll(() => ensureBuilt(), 320_000);
+
   beforeAll(async () => {
-    ensureBuilt();
     dataDir = await mkdtemp(join(tmpdir(), "loa-store-crash-"));
   });
   afterAll(async () => {

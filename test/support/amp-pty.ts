@@ -4,36 +4,16 @@
  * edge-agent driver stack (SerialPortTransport + ModbusMaster + ModbusAmplifier + AmpMonitor) for the other
  * end of a socat PTY pair (ARCHITECTURE §5).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { SystemClock, getProfile } from "@loa/shared";
 import { ModbusAmplifier, ModbusMaster, SerialPortTransport } from "../../edge-agent/src/adapters/amp/index.js";
-import { waitFor } from "../../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpMonitor, type AmpMonitorEvent } from "../../edge-agent/src/core/amp-monitor.js";
+import { ROOT, spawnNode, stopProcess, waitForOutput, type ChildRun } from "./processes.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SIM_BIN = join(ROOT, "firmware-sim", "bin", "loa-sim.js");
-const SIM_SRC = join(ROOT, "firmware-sim", "src");
-const SIM_DIST = join(ROOT, "firmware-sim", "dist");
 export const WARMUP_MS = 300;
 const log = pino({ level: "silent" });
-
-/** The compiled simulator is missing or older than its sources: build it (shared and edge-agent come along). */
-export function ensureSimBuilt(): void {
-  const sources = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") && !/\.(test|fixture)\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
-    );
-  const stale = sources(SIM_SRC).some((src) => {
-    if (src.includes(`${SIM_SRC}/testing/`)) return false;
-    const out = join(SIM_DIST, src.slice(SIM_SRC.length).replace(/\.ts$/, ".js"));
-    return !existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs;
-  });
-  if (stale) execFileSync("npx", ["tsc", "-b", join(ROOT, "firmware-sim", "tsconfig.json")], { cwd: ROOT, stdio: "inherit", timeout: 120_000 });
-}
 
 /** A register trace entry as `GET /trace` returns it (firmware-sim/src/core/trace.ts). */
 export interface TraceEntry {
@@ -47,29 +27,18 @@ export interface TraceEntry {
   note?: string;
 }
 
-/** `loa-sim amp` on `port`, with its HTTP control on a free 127.0.0.1 port. */
+/** `loa-sim amp` on `port`, with its HTTP control on a free 127.0.0.1 port (build it first: ensureBuilt, processes.ts). */
 export class SimProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly run: ChildRun,
     readonly control: string,
   ) {}
 
   static async start(port: string, profile = "loa-amp-v1"): Promise<SimProcess> {
     const args = [SIM_BIN, "amp", "--port", port, "--profile", profile, "--control-port", "0", "--no-stdin", "--warmup", String(WARMUP_MS), "--firmware", "1.2", "--log-level", "warn"];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const sim = new SimProcess(child, "");
-    try {
-      await waitFor("loa-sim to print its control port", () => /control http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, 15_000);
-    } catch (err) {
-      await sim.stop();
-      throw err;
-    }
-    const m = /control (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (!m?.[1]) throw new Error(`loa-sim amp did not start: ${out}`);
-    return new SimProcess(child, m[1]);
+    const run = spawnNode(args);
+    const [, control = ""] = await waitForOutput(run, /control (http:\/\/127\.0\.0\.1:\d+)/, "loa-sim amp's control address", 15_000);
+    return new SimProcess(run, control);
   }
 
   async get<T>(path: string): Promise<T> {
@@ -100,17 +69,9 @@ export class SimProcess {
     return (await this.get<{ registers: Record<string, number> }>("/state")).registers;
   }
 
-  stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const force = setTimeout(() => child.kill("SIGKILL"), 3_000);
-      child.once("exit", () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill("SIGTERM");
-    });
+  /** SIGTERM, SIGKILL after 3 s. */
+  async stop(): Promise<void> {
+    await stopProcess(this.run, 3_000);
   }
 }
 

@@ -3,25 +3,20 @@
  * on free ports (port 0; the bound ones come from the ready line), a small HTTP client with the session
  * cookie, and an SSE reader; and the same cloud started in-process (startCloudInProcess).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningCloud, StartCloudOptions } from "../../cloud/src/server/start-cloud.js";
-import { ROOT } from "./processes.js";
+import { testLog } from "./log.js";
+import { ROOT, spawnNode, waitForOutput, type ChildRun } from "./processes.js";
 import { until } from "./wait.js";
 
 const BIN = join(ROOT, "cloud/bin/loa-cloud.js");
 
-export interface CloudProcess {
-  proc: ChildProcess;
+export interface CloudProcess extends ChildRun {
   httpUrl: string;
   mqttPort: number;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (or null when killed by a signal). */
-  exited: Promise<number | null>;
 }
 
 /** The environment without any LOA_* / MQTT_URL of the machine, plus `env`. */
@@ -30,14 +25,8 @@ export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, LOA_LOG_LEVEL: "warn", ...env };
 }
 
-export function runCloud(env: Record<string, string>, args: readonly string[] = []): { proc: ChildProcess; exited: Promise<number | null>; stdout(): string; stderr(): string } {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
-  proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  return { proc, exited, stdout: () => out, stderr: () => err };
+export function runCloud(env: Record<string, string>, args: readonly string[] = []): ChildRun {
+  return spawnNode([BIN, ...args], cleanEnv(env));
 }
 
 export interface ReadyLine {
@@ -51,23 +40,10 @@ export interface ReadyLine {
 const READY = /^loa-cloud ready http=(\S+) mqtt=(\d+|external) ws=(\d+|off) data=(.+)$/m;
 
 /** Wait for the ready line of a cloud started with runCloud (either broker mode); throws if it exits first. */
-export async function waitForReady(run: Pick<CloudProcess, "proc" | "exited" | "stdout" | "stderr">, timeoutMs = 20_000): Promise<ReadyLine> {
-  const until = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void run.exited.then((c) => (exitCode = c));
-  for (;;) {
-    const m = READY.exec(run.stdout());
-    if (m?.[1] && m[2] && m[3] && m[4]) {
-      const num = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
-      return { httpUrl: m[1], mqtt: num(m[2]) as ReadyLine["mqtt"], ws: num(m[3]) as ReadyLine["ws"], dataDir: m[4] };
-    }
-    if (exitCode !== undefined) throw new Error(`loa-cloud exited with ${exitCode} before ready:\n${run.stdout()}\n${run.stderr()}`);
-    if (Date.now() > until) {
-      run.proc.kill("SIGKILL");
-      throw new Error(`loa-cloud not ready within ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export async function waitForReady(run: ChildRun, timeoutMs = 20_000): Promise<ReadyLine> {
+  const [, httpUrl = "", mqtt = "", ws = "", dataDir = ""] = await waitForOutput(run, READY, "loa-cloud's ready line", timeoutMs);
+  const num = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
+  return { httpUrl, mqtt: num(mqtt) as ReadyLine["mqtt"], ws: num(ws) as ReadyLine["ws"], dataDir };
 }
 
 /**
@@ -163,6 +139,9 @@ function parseBlock(block: string): SseEvent | undefined {
   return { event, data: JSON.parse(data) as unknown, ...(id !== undefined ? { id } : {}) };
 }
 
+/** The first admin's password of every cloud startCloudInProcess starts (user `admin`). */
+export const IN_PROCESS_ADMIN_PASSWORD = "mat-khau-quan-tri-1";
+
 export interface InProcessCloud {
   cloud: RunningCloud;
   dataDir: string;
@@ -181,15 +160,13 @@ export interface InProcessCloud {
 export async function startCloudInProcess(env: Record<string, string> = {}, opts: Pick<StartCloudOptions, "delivery"> = {}): Promise<InProcessCloud> {
   const { startCloud } = await import("../../cloud/src/server/start-cloud.js");
   const { loadCloudConfig } = await import("../../cloud/src/config.js");
-  const { pino } = await import("pino");
   const dataDir = await mkdtemp(join(tmpdir(), "loa-cloud-inproc-"));
-  const adminPassword = "mat-khau-quan-tri-1";
+  const adminPassword = IN_PROCESS_ADMIN_PASSWORD;
   const config = loadCloudConfig({
     env: { LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off", LOA_DATA_DIR: dataDir, LOA_ADMIN_PASSWORD: adminPassword, ...env },
   });
   try {
-    const log = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
-    const cloud = await startCloud(config, { log, passwordCost: { N: 1024, r: 8, p: 1 }, ...opts });
+    const cloud = await startCloud(config, { log: testLog, passwordCost: { N: 1024, r: 8, p: 1 }, ...opts });
     return { cloud, dataDir, adminPassword, close: () => cloud.close().finally(() => rm(dataDir, { recursive: true, force: true })) };
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });

@@ -1,13 +1,13 @@
 /**
  * `loa-sim fleet` (docs/simulator.md) as a child process for end-to-end tests where the cloud and the fleet
  * are separate processes (build first: ensureBuilt, processes.ts): start the fleet with its control HTTP on
- * a free port (read from its start lines) and a tiny JSON client for the control routes; stop it with
- * stopProcess (processes.ts).
+ * a free port (read from its start lines); stop it with stopProcess (processes.ts). And a tiny JSON client for
+ * the control routes, of that process or of a fleet started in-process (startFleet with `controlPort`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import type { RunningFleet } from "../../firmware-sim/src/fleet/run-fleet.js";
 import { cleanEnv } from "./cloud-process.js";
-import { ROOT } from "./processes.js";
+import { ROOT, spawnNode, waitForOutput, type ChildRun } from "./processes.js";
 
 const BIN = join(ROOT, "firmware-sim/bin/loa-sim.js");
 
@@ -23,13 +23,9 @@ export interface FleetProcessOptions {
   args?: readonly string[];
 }
 
-export interface FleetProcess {
-  proc: ChildProcess;
+export interface FleetProcess extends ChildRun {
   /** `http://127.0.0.1:<port>` of the control interface. */
   controlUrl: string;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
 }
 
 const CONTROL = /control (http:\/\/127\.0\.0\.1:\d+)\//;
@@ -40,29 +36,26 @@ export async function startFleetProcess(o: FleetProcessOptions, timeoutMs = 30_0
   for (const a of o.areaIds) args.push("--area", a);
   args.push("--mqtt-url", o.mqttUrl, "--control-port", "0", ...(o.args ?? []));
   // The token goes by environment, so it is not in the process list.
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: cleanEnv({ LOA_API_TOKEN: o.apiToken }), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
-  proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = CONTROL.exec(out);
-    if (m?.[1]) return { proc, controlUrl: m[1], stdout: () => out, stderr: () => err, exited };
-    if (gone || Date.now() > until) {
-      proc.kill("SIGKILL");
-      throw new Error(`loa-sim fleet did not start:\n${out}\n${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const run = spawnNode(args, cleanEnv({ LOA_API_TOKEN: o.apiToken }));
+  const [, controlUrl = ""] = await waitForOutput(run, CONTROL, "loa-sim fleet's control address", timeoutMs);
+  return { ...run, controlUrl };
 }
 
-/** The fleet control interface's JSON routes; a non-2xx answer throws with its body. */
-export function fleetControl(baseUrl: string): { get<T>(path: string): Promise<T>; post<T>(path: string, body?: unknown): Promise<T> } {
+export interface FleetControl {
+  get<T>(path: string): Promise<T>;
+  /** POST with a JSON body (`{}` when none). */
+  post<T>(path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * The fleet control interface's JSON routes (docs/simulator.md "Control interface"), at `fleet`: the base URL a fleet
+ * process printed, or a fleet started in-process with a control port. A non-2xx answer throws with its body.
+ */
+export function fleetControl(fleet: string | RunningFleet | undefined): FleetControl {
+  const port = typeof fleet === "object" ? fleet.control?.port : undefined;
+  const baseUrl = typeof fleet === "string" ? fleet : port !== undefined ? `http://127.0.0.1:${port}` : undefined;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    if (baseUrl === undefined) throw new Error(`${method} ${path}: the fleet runs no control interface`);
     const res = await fetch(`${baseUrl}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);

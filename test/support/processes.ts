@@ -1,13 +1,15 @@
 /**
  * What the cross-part tests share about processes (ARCHITECTURE §9): the compiled workspaces brought up to
- * date before a test runs them, a free loopback port for a server that must come back on the same port, and
- * a stop that always ends a child (SIGTERM, then SIGKILL).
+ * date before a test runs them, a compiled binary started as a child with its output kept, a wait for the
+ * line it prints when ready, a free loopback port for a server that must come back on the same port, and a
+ * stop that always ends a child (SIGTERM, then SIGKILL).
  */
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sleep } from "./wait.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -33,7 +35,7 @@ function newestInput(dir: string): number {
  * Stale the way `tsc -b` decides it: an input newer than its project's tsbuildinfo. Entry-point mtimes do
  * not tell: an incremental build leaves unchanged outputs alone, so they would look stale forever.
  */
-export function buildIsStale(): boolean {
+function buildIsStale(): boolean {
   if (ENTRY_POINTS.some((p) => mtimeOf(join(ROOT, p)) === 0)) return true;
   return WORKSPACES.some((w) => newestInput(join(ROOT, w, "src")) > mtimeOf(join(ROOT, w, "dist", ".tsbuildinfo")));
 }
@@ -72,4 +74,44 @@ export async function stopProcess(p: { proc: ChildProcess; exited: Promise<numbe
   const code = await p.exited;
   clearTimeout(timer);
   return code;
+}
+
+/** A child process with its output kept as text. */
+export interface ChildRun {
+  proc: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** `node <args>` run from ROOT (a bin script of a workspace, then its arguments); `env` defaults to this process's. */
+export function spawnNode(args: readonly string[], env?: NodeJS.ProcessEnv): ChildRun {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
+  proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return { proc, exited, stdout: () => out, stderr: () => err };
+}
+
+/**
+ * The first match of `pattern` in the child's stdout (a ready line, a control address). Throws with the
+ * child's output if it exits first, or SIGKILLs it and throws after `timeoutMs`.
+ */
+export async function waitForOutput(run: ChildRun, pattern: RegExp, what: string, timeoutMs: number): Promise<RegExpExecArray> {
+  let exitCode: number | null | undefined;
+  void run.exited.then((c) => (exitCode = c));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const m = pattern.exec(run.stdout());
+    if (m) return m;
+    if (exitCode !== undefined) throw new Error(`${what}: exited with ${exitCode} before printing it:\n${run.stdout()}\n${run.stderr()}`);
+    if (Date.now() > end) {
+      run.proc.kill("SIGKILL");
+      throw new Error(`${what}: not printed within ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`);
+    }
+    await sleep(25);
+  }
 }
