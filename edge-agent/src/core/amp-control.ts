@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from "@loa/shared";
 import { errorMessage } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Amplifier } from "../ports/amplifier.js";
-import { Serial } from "./serial.js";
+import { Serial } from "../lib/serial.js";
 
 export class AmpControl {
   private readonly serial = new Serial();

@@ -30,7 +30,7 @@ import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
 import { assertSpec, checkChunk, extOf, isSpec, logText, mark, missingOf, newDownload } from "./media-download.js";
 import type { Download, MediaSpec } from "./media-download.js";
-import { Serial } from "./serial.js";
+import { Serial } from "../lib/serial.js";
 
 export { MediaCacheError } from "./media-download.js";
 export type { MediaSpec } from "./media-download.js";

@@ -19,7 +19,7 @@ import { LoaError } from "@loa/shared";
 import type { Logger } from "pino";
 import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
-import { Serial } from "./serial.js";
+import { Serial } from "../lib/serial.js";
 
 // TODO(protocol): swap for DeviceEvent / EventsPayload from @loa/shared (shared/src/protocol/events.ts).
 /** What a caller appends; `ts` (epoch ms) defaults to the clock's now. */

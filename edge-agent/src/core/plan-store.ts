@@ -22,7 +22,7 @@ import { LoaError } from "@loa/shared";
 import type { Logger } from "pino";
 import { join } from "node:path";
 import type { DurableFs } from "../ports/fs.js";
-import { Serial } from "./serial.js";
+import { Serial } from "../lib/serial.js";
 import { diffPlans, parsePlan } from "./plan-parse.js";
 import type { Plan } from "./plan-parse.js";
 

@@ -32,12 +32,13 @@ const STATUS_ROLES: readonly ProfileRole[] = [
 /** Raw values by role, for the roles the profile has and may use. */
 export type RawByRole = Partial<Record<ProfileRole, number>>;
 
+/** Reads a set of roles (by default everything a status needs) in as few requests as the map allows. */
 export class StatusReader {
   private readonly plan: ReadBlock[];
   private readonly roleOf: Map<string, ProfileRole>;
 
-  constructor(private readonly profile: AmpProfile) {
-    const roles = STATUS_ROLES.filter((role) => hasCapability(profile, role));
+  constructor(private readonly profile: AmpProfile, wanted: readonly ProfileRole[] = STATUS_ROLES) {
+    const roles = wanted.filter((role) => hasCapability(profile, role));
     this.roleOf = new Map(roles.map((role) => [profile.roles[role] ?? "", role]));
     this.plan = profileReadPlan(profile, [...this.roleOf.keys()]);
   }

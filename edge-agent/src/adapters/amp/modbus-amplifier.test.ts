@@ -64,18 +64,37 @@ describe("ModbusAmplifier on loa-amp-v1 [ARCHITECTURE §5]", () => {
     expect([r.slave.holding.get(0), r.slave.holding.get(2)]).toEqual([1, 1]);
   });
 
-  it("ramps the volume up from the current value in 5 % steps every 50 ms, never a jump", async () => {
+  it("ramps the volume up from the current value in 5 % steps every 50 ms while it can be heard, never a jump", async () => {
     const r = await setup();
+    r.slave.holding.set(2, 0); // unmuted: on air
     const t0 = r.clock.now();
     expect(await complete(r, r.amp.setVolume(70))).toBeUndefined();
     const steps = writesAt(r, t0);
     expect(steps).toEqual(Array.from({ length: 14 }, (_, i) => `${i * 50}:1=${(i + 1) * 5}`));
-    expect(r.slave.trace[0]?.req).toMatchObject({ kind: "readHolding", address: 1, quantity: 1 });
+    // volume and mute in one read (adjacent registers)
+    expect(r.slave.trace[0]?.req).toMatchObject({ kind: "readHolding", address: 1, quantity: 2 });
     expect(r.slave.holding.get(1)).toBe(70);
+  });
+
+  it("while muted (nothing is heard) sets the volume in one write, up or down", async () => {
+    const r = await setup();
+    expect(r.slave.holding.get(2)).toBe(1); // muted on connect
+    const t0 = r.clock.now();
+    expect(await complete(r, r.amp.setVolume(70))).toBeUndefined();
+    expect(writesAt(r, t0)).toEqual(["0:1=70"]);
+    r.slave.trace.length = 0;
+    await complete(r, r.amp.setVolume(20));
+    expect(r.slave.writes()).toEqual(["1=20"]);
+    // The mute is read each time, not remembered: unmuted at the front panel, the next change ramps again.
+    r.slave.holding.set(2, 0);
+    r.slave.trace.length = 0;
+    await complete(r, r.amp.setVolume(30));
+    expect(r.slave.writes()).toEqual(["1=25", "1=30"]);
   });
 
   it("ramps from a value set elsewhere (front panel) and down as well as up", async () => {
     const r = await setup();
+    r.slave.holding.set(2, 0);
     r.slave.holding.set(1, 33);
     await complete(r, r.amp.setVolume(50));
     expect(r.slave.writes()).toEqual(["1=38", "1=43", "1=48", "1=50"]);
@@ -89,6 +108,7 @@ describe("ModbusAmplifier on loa-amp-v1 [ARCHITECTURE §5]", () => {
 
   it("honours the ramp options", async () => {
     const r = await setup(loaAmp, { rampStepPercent: 10, rampIntervalMs: 100 });
+    r.slave.holding.set(2, 0);
     const t0 = r.clock.now();
     await complete(r, r.amp.setVolume(30));
     expect(writesAt(r, t0)).toEqual(["0:1=10", "100:1=20", "200:1=30"]);
@@ -123,6 +143,7 @@ describe("ModbusAmplifier on loa-amp-v1 [ARCHITECTURE §5]", () => {
 
   it("runs commands one after another: a power off never overtakes a ramp", async () => {
     const r = await setup();
+    r.slave.holding.set(2, 0);
     const up = r.amp.setVolume(20);
     const off = r.amp.powerOff();
     await complete(r, Promise.all([up, off]));

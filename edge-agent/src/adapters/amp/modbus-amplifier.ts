@@ -2,8 +2,10 @@
  * The Amplifier port over Modbus RTU, driven purely by the profile (ARCHITECTURE §5): loa-amp-v1, the
  * relay-board-v1 mains switch, or any profile JSON. Safety rules of §5 live here:
  * - power on muted: the mute write goes out before the power write;
- * - volume never jumps: setVolume reads the current volume and ramps to the target in `rampStepPercent`
- *   steps, one every `rampIntervalMs` (soft start, and soft stop on the way down);
+ * - volume never jumps while it can be heard: setVolume reads the current volume and the mute, and ramps to
+ *   the target in `rampStepPercent` steps, one every `rampIntervalMs` (soft start, and soft stop on the way
+ *   down); while muted nothing is heard, so the target goes in one write (the volume set ahead of a play
+ *   costs one exchange instead of a ramp's dozen on a 9600-baud line);
  * - power off = ramp down to 0, mute, power off;
  * - every time the serial line (re)opens, the amplifier is muted first (agent start, adapter re-plugged).
  * What a model lacks (a relay board has no volume, mute, source, zones or readings) is a no-op, and reads
@@ -25,7 +27,7 @@ import type { Logger } from "pino";
 import { AmpError, type AmpStatus, type Amplifier } from "../../ports/amplifier.js";
 import { Serial } from "../../lib/serial.js";
 import type { SerialTransport } from "../../ports/serial.js";
-import { StatusReader, decodeStatus } from "./amp-status.js";
+import { StatusReader, decodeStatus, isOn } from "./amp-status.js";
 import type { ModbusClient } from "./modbus-master.js";
 
 export interface ModbusAmplifierOptions {
@@ -61,6 +63,8 @@ export class ModbusAmplifier implements Amplifier {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reader: StatusReader;
+  /** Volume and mute, read before a volume change (one request on loa-amp-v1: adjacent registers). */
+  private readonly levels: StatusReader;
   /** Control commands (ramps, power sequences) must not interleave. */
   private readonly commands = new Serial();
   private switchedOnAt: number | undefined;
@@ -73,6 +77,7 @@ export class ModbusAmplifier implements Amplifier {
     this.clock = deps.clock;
     this.log = deps.log;
     this.reader = new StatusReader(this.profile);
+    this.levels = new StatusReader(this.profile, ["volume", "mute"]);
     if (deps.transport && this.options.muteOnConnect && this.can("mute")) {
       deps.transport.on("open", () => this.muteOnConnect());
       if (deps.transport.isOpen) this.muteOnConnect();
@@ -99,7 +104,7 @@ export class ModbusAmplifier implements Amplifier {
       const step = async (f: () => Promise<void>): Promise<void> => {
         await f().catch((err: unknown) => void (first ??= err));
       };
-      if (this.can("volume")) await step(async () => this.ramp(await this.readVolume(), 0));
+      if (this.can("volume")) await step(() => this.volumeTo(0));
       if (this.can("mute")) await step(() => this.write("mute", true));
       await step(() => this.write("power", false));
       if (first !== undefined) throw first;
@@ -114,7 +119,7 @@ export class ModbusAmplifier implements Amplifier {
     }
     if (!this.can("volume")) return Promise.resolve();
     const target = Math.round(volume);
-    return this.commands.run(async () => this.ramp(await this.readVolume(), target));
+    return this.commands.run(() => this.volumeTo(target));
   }
 
   /** No-op on a model without mute. */
@@ -158,12 +163,14 @@ export class ModbusAmplifier implements Amplifier {
     }
   }
 
-  private async readVolume(): Promise<number> {
+  /** The mute state is read, not remembered: the front panel may have changed it. */
+  private async volumeTo(target: number): Promise<void> {
+    const raw = await this.levels.read(this.client);
     const reg = roleRegister(this.profile, "volume");
-    if (!reg) return 0;
-    const reply = await this.client.request({ kind: "readHolding", unitId: this.profile.unitId, address: reg.address, quantity: 1 });
-    const raw = "values" in reply ? reply.values[0] : undefined;
-    return raw === undefined ? 0 : Math.min(100, Math.max(0, rawToPercent(reg, raw)));
+    const from = reg && raw.volume !== undefined ? Math.min(100, Math.max(0, rawToPercent(reg, raw.volume))) : 0;
+    if (from === target) return;
+    if (isOn(this.profile, "mute", raw.mute) === true) return this.write("volume", target);
+    await this.ramp(from, target);
   }
 
   private async write(role: ControlRole, value: number | string | boolean): Promise<void> {

@@ -89,12 +89,15 @@ describe.skipIf(!requireTool("socat"))("driver ⇄ modbus-serial ServerSerial ov
     expect(vector.holding.slice(0, 3)).toEqual([1, 0, 1]);
   });
 
-  it("ramps the volume in 5 % steps", async () => {
+  it("ramps the volume in 5 % steps once unmuted (muted: one write)", async () => {
     const { amp } = ready();
     vector.writes.length = 0;
-    await amp.setVolume(40);
-    expect(vector.writes).toEqual([5, 10, 15, 20, 25, 30, 35, 40].map((v) => `1=${v}`));
+    await amp.setVolume(10);
+    expect(vector.writes).toEqual(["1=10"]);
     await amp.unmute();
+    vector.writes.length = 0;
+    await amp.setVolume(40);
+    expect(vector.writes).toEqual([15, 20, 25, 30, 35, 40].map((v) => `1=${v}`));
     await amp.selectSource("aux");
     await amp.setZones(0b0110);
     expect(vector.holding).toEqual([1, 40, 0, 2, 6]);
