@@ -44,6 +44,7 @@ async function fleetRound({ dir, s, records, bulletin, processes, timeoutMs, onl
     const ready = [];
     s.cloud.watchMedia(bulletin.sha256, (_deviceId, at) => ready.push(at));
     await s.cloud.stats(true);
+    const cpuBefore = (await fleet.summary()).cpuMs;
     note(`${records.length} receivers online; broadcasting`);
     const t0 = Date.now();
     const { broadcast } = await s.api.post("/api/v1/broadcasts", { bulletinId: bulletin.id, targets: { deviceIds: records.map((r) => r.deviceId) }, priority: "normal", when: { now: true } });
@@ -56,6 +57,9 @@ async function fleetRound({ dir, s, records, bulletin, processes, timeoutMs, onl
     const since = ready.map((at) => at - t0);
     const media = cloudStats.delivery?.media ?? {};
     return {
+      // CPU the simulated receivers used from the API call to the last media_ready: with 2 cores shared with
+      // the cloud, no fan-out can end sooner than this over 2 (the receivers' own work, not the network).
+      fleetCpuMs: fleetStats.cpuMs - cpuBefore,
       online: records.length, ready: ready.length, totalMs: complete ? Math.max(...since) : timeoutMs, medianMs: median(since), apiMs, cloudLagP99: cloudStats.lag.p99, cloudRssMb: cloudStats.rssMb, fleetLagP99: fleetStats.lagP99Ms,
       phases: { last_cmd_ms: lastAfter(trace.cmd, t0), last_media_req_ms: lastAfter(trace.mediaReq, t0), last_chunk_in_ms: lastAfter(trace.lastChunk, t0) },
       mediaRounds: media.rounds ?? Number.NaN, chunksPublished: media.chunksPublished ?? Number.NaN,
@@ -109,6 +113,7 @@ function fanoutResult(n, main, bulletin, fleet, bare) {
     figures: {
       receivers: n, ready: fleet.ready, bulletin_bytes: bulletin.bytes, chunks: bare.chunks, all_ready_ms: fleet.totalMs, median_ready_ms: round(fleet.medianMs), api_call_ms: fleet.apiMs,
       ...fleet.phases, media_rounds: fleet.mediaRounds, chunks_published: fleet.chunksPublished,
+      fleet_cpu_s: round(fleet.fleetCpuMs / 1000, 1), receiver_cpu_ms_each: round(fleet.fleetCpuMs / n, 2),
       cloud_lag_p99_ms: round(fleet.cloudLagP99), cloud_rss_mb: round(fleet.cloudRssMb, 1), fleet_lag_p99_ms: round(fleet.fleetLagP99),
     },
     baseline: { all_received_ms: bare.totalMs, median_received_ms: round(bare.medianMs) },

@@ -21,6 +21,8 @@ import { PlayLog } from "../../firmware-sim/dist/fleet/play-log.js";
 import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
+// To line a --cpu-prof profile (µs of the monotonic clock) up with epoch times.
+if (process.env.LOA_BENCH_VERBOSE) process.stderr.write(`fleet-child ${process.pid} clock epoch_ms ${Date.now()} hr_us ${process.hrtime.bigint() / 1000n}\n`);
 const records = JSON.parse(await readFile(opts.recordsPath, "utf8"));
 const log = pino({ level: opts.logLevel ?? "error" }, pino.destination(2));
 const profile = await loadProfile("loa-amp-v1");
@@ -47,6 +49,12 @@ const receivers = records.map(
 /** The agent's parts, reached through SimReceiver's runtime (a TypeScript-private field, readable from JS). */
 const outboxOf = (r) => r.runtime?.agent.parts.outbox;
 
+/** CPU time (user + system) this process has used, ms. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function summary(reset) {
   let running = 0;
   let online = 0;
@@ -64,7 +72,7 @@ function summary(reset) {
       ackedSeqs[r.deviceId] = st.ackedSeq;
     }
   }
-  const out = { type: "summary", total: receivers.length, running, online, outboxDepth, lastSeqs, ackedSeqs, lag: { p99: Math.max(0, lag.percentile(99) / 1e6 - 10), max: Math.max(0, lag.max / 1e6 - 10) }, rssMb: process.memoryUsage.rss() / 2 ** 20 };
+  const out = { type: "summary", total: receivers.length, running, online, outboxDepth, lastSeqs, ackedSeqs, lag: { p99: Math.max(0, lag.percentile(99) / 1e6 - 10), max: Math.max(0, lag.max / 1e6 - 10) }, rssMb: process.memoryUsage.rss() / 2 ** 20, cpuMs: cpuMs() };
   if (reset) lag.reset();
   return out;
 }

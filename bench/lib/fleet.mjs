@@ -53,6 +53,7 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
         ackedSeqs: Object.assign({}, ...parts.map((p) => p.ackedSeqs)),
         lagP99Ms: Math.max(...parts.map((p) => p.lag.p99)), lagMaxMs: Math.max(...parts.map((p) => p.lag.max)),
         rssMb: sum(parts, "rssMb"),
+        cpuMs: sum(parts, "cpuMs"),
       };
     },
     /** Moments (epoch ms, at or after `since`) each receiver got a cmd, plan, 16th chunk, sent media/req, events. */
