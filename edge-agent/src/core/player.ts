@@ -108,7 +108,7 @@ export class Player {
     this.log = deps.log;
     this.emitFn = deps.emit;
     const realTime = deps.clock instanceof SystemClock;
-    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, armAheadMs: realTime ? 100 : 0, ...deps.options };
+    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, armAheadMs: realTime ? 250 : 0, ...deps.options };
     this.amp = new AmpControl(deps.amp, deps.clock, deps.log, this.opts.idleOffS * 1000);
     // On the real clock a zero-delay timer costs 1 ms or more; the next loop turn is enough there.
     this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
