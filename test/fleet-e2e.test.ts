@@ -6,26 +6,26 @@
  * T (two of them with their clocks skewed by +3 s and −2 s, corrected by time sync) and `finished` in the cloud, an injected amplifier fault in the device health, a cut network seen by the
  * cloud, and a rerun that reuses the state file (and rotates a token the broker refuses).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCloudConfig, startCloud, type RunningCloud } from "@loa/cloud";
+import type { RunningCloud } from "@loa/cloud";
 import { parseWav, wavFileNameOf } from "@loa/edge-agent";
-import { type DeviceView, type Play } from "@loa/shared";
-import { toneWav } from "../firmware-sim/src/demo/tone-wav.js";
+import { type DeviceView } from "@loa/shared";
 import { startFleet, type RunningFleet } from "../firmware-sim/src/fleet/run-fleet.js";
 import { listAllDevices } from "../firmware-sim/src/fleet/list-devices.js";
-import { ANY, RestClient } from "../firmware-sim/src/fleet/rest-client.js";
+import { ANY, type RestClient } from "../firmware-sim/src/fleet/rest-client.js";
 import type { PlayRecord } from "../firmware-sim/src/fleet/play-log.js";
 import { loadState } from "../firmware-sim/src/fleet/state-file.js";
-import { loginCookie } from "./support/login.js";
+import { createArea } from "./support/admin-api.js";
+import { broadcast, idsOf, playsSettled, startAgentCloud, toneBulletin, type AgentCloud } from "./support/agent-cloud.js";
+import { fleetControl } from "./support/fleet-process.js";
+import { testLog } from "./support/log.js";
+import { secondAfter } from "./support/on-time.js";
 import { until } from "./support/wait.js";
 
-const PASSWORD = "mat-khau-admin-1";
 const COUNT = 4;
-const log = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
+let ac: AgentCloud;
 let dir = "";
 let cloud: RunningCloud;
 let api: RestClient;
@@ -34,59 +34,40 @@ let fleet: RunningFleet | undefined;
 let villages: string[] = [];
 let commune = "";
 
-async function adminToken(baseUrl: string): Promise<string> {
-  const cookie = await loginCookie(baseUrl, "admin", PASSWORD);
-  const res = await fetch(`${baseUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name: "e2e" }) });
-  return ((await res.json()) as { token: string }).token;
-}
-
 function runFleet(): Promise<RunningFleet> {
   return startFleet({
     cloud: cloud.httpUrl, apiToken: token, count: COUNT, areaIds: villages,
     statePath: join(dir, "fleet.json"), dataDir: join(dir, "fleet"), mqttUrl: `mqtt://127.0.0.1:${cloud.mqttPort}`,
-    controlPort: 0, jitterMs: 500, log, agent: { ampPollMs: 500, telemetryIntervalS: 5 },
+    controlPort: 0, jitterMs: 500, log: testLog, agent: { ampPollMs: 500, telemetryIntervalS: 5 },
     reconnect: { minMs: 200, maxMs: 1000, stableMs: 30_000 },
   });
 }
 
-async function control(path: string, body: unknown = {}): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${fleet?.control?.port ?? 0}${path}`, { method: "POST", body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  return res.json();
-}
+/** POST to the running fleet's control interface (skew, fault, offline, kill, …). */
+const control = (path: string, body?: unknown): Promise<unknown> => fleetControl(fleet).post(path, body);
 
 const allDevices = (): Promise<DeviceView[]> => listAllDevices(api);
 /** The devices of the main fleet's villages (the --capture test adds one elsewhere). */
 const devices = async (): Promise<DeviceView[]> => (await allDevices()).filter((d) => villages.includes(d.areaId));
 const onlineCount = async (): Promise<number> => (await devices()).filter((d) => d.state !== "offline").length;
 
+/** The cloud in-process, an admin API token, a commune with two villages; the fleets' files in `dir`. */
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loa-fleet-e2e-"));
-  const config = loadCloudConfig({ env: { LOA_HOST: "127.0.0.1", LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off", LOA_DATA_DIR: join(dir, "cloud"), LOA_ADMIN_PASSWORD: PASSWORD } });
-  cloud = await startCloud(config, { log, passwordCost: { N: 1024, r: 8, p: 1 } });
-  token = await adminToken(cloud.httpUrl);
-  api = new RestClient({ baseUrl: cloud.httpUrl, token });
-  const me = (await api.get("/api/v1/me", ANY)) as { user: { areaId: string } };
-  commune = ((await api.post("/api/v1/areas", { json: { name: "Xã Thử", parentId: me.user.areaId, kind: "commune" } }, ANY)) as { id: string }).id;
-  for (const name of ["Thôn Một", "Thôn Hai"]) villages.push(((await api.post("/api/v1/areas", { json: { name, parentId: commune, kind: "village" } }, ANY)) as { id: string }).id);
+  ac = await startAgentCloud("fleet-e2e", 2);
+  ({ dir, cloud, api, token, commune, villages } = ac);
 }, 60_000);
 
 afterAll(async () => {
   await fleet?.stop();
-  await cloud?.close();
-  await rm(dir, { recursive: true, force: true });
+  await ac?.close();
 });
 
 /** A tone bulletin of `seconds`, broadcast at the next whole second 10 s from now to `areaIds`. */
 async function broadcastToneAt(areaIds: string[], seconds: number): Promise<{ broadcastId: string; at: number; durationMs: number }> {
-  const form = new FormData();
-  form.append("title", `Thông báo thử ${seconds} giây ${Date.now()}`);
-  form.append("file", new Blob([toneWav({ seconds, freqHz: 523 })], { type: "audio/wav" }), "tone.wav");
-  const { bulletin } = (await api.post("/api/v1/bulletins", { form }, ANY)) as { bulletin: { id: string; durationMs: number } };
-  const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-  const body = { bulletinId: bulletin.id, targets: { areaIds, deviceIds: [] }, priority: "normal", when: { at: new Date(at).toISOString() } };
-  const created = (await api.post("/api/v1/broadcasts", { json: body }, ANY)) as { broadcast: { id: string } };
-  return { broadcastId: created.broadcast.id, at, durationMs: bulletin.durationMs };
+  const bulletin = await toneBulletin(api, seconds);
+  const at = secondAfter(10_000);
+  const { id } = await broadcast(api, bulletin.id, areaIds, { at });
+  return { broadcastId: id, at, durationMs: bulletin.durationMs };
 }
 
 /** `sync_time` through the REST API, answered ok by the receiver (its TimeSync measured the offset again). */
@@ -97,14 +78,6 @@ async function syncTime(deviceId: string): Promise<void> {
     if (c.status === "error" || c.status === "expired") throw new Error(`sync_time ${c.status}`);
     return c.status === "ok" ? true : undefined;
   });
-}
-
-/** The cloud's proof of play: `n` plays of the broadcast, every one `finished`. */
-function finishedInCloud(broadcastId: string, n: number): Promise<Play[]> {
-  return until(`${n} plays finished in the cloud`, async () => {
-    const r = ((await api.get(`/api/v1/plays?broadcastId=${broadcastId}&limit=1000`, ANY)) as { items: Play[] }).items;
-    return r.length === n && r.every((p) => p.status === "finished") ? r : undefined;
-  }, 30_000);
 }
 
 function needDelivery(): boolean {
@@ -151,7 +124,7 @@ describe("loa-sim fleet against a real cloud", () => {
     // On their own clocks the skewed receivers started 3 s late and 2 s early: the skew was real.
     const local = new Map(plays.map((p) => [p.deviceId, p.localStartedAtMs - p.startedAtMs]));
     expect([local.get(fast ?? ""), local.get(slow ?? "")]).toEqual([3000, -2000]);
-    const rows = await finishedInCloud(broadcastId, COUNT);
+    const rows = await playsSettled(api, broadcastId, idsOf(running), (p) => p.status === "finished");
     expect(new Set(rows.map((r) => r.deviceId))).toEqual(new Set(running.provision.receivers.map((r) => r.deviceId)));
     expect(rows.every((r) => Math.abs((r.playedMs ?? 0) - durationMs) < 500)).toBe(true);
     expect(running.fleet.amp(plays[0]?.deviceId ?? "").signalPresent).toBe(false);
@@ -159,18 +132,18 @@ describe("loa-sim fleet against a real cloud", () => {
 
   it("--capture: a WAV per play, really decoded, as long as the bulletin", async () => {
     if (!needDelivery()) return;
-    const village = ((await api.post("/api/v1/areas", { json: { name: "Thôn Ba", parentId: commune, kind: "village" } }, ANY)) as { id: string }).id;
+    const village = await createArea(api, "Thôn Ba", commune, "village");
     const capture = join(dir, "capture");
     const small = await startFleet({
       cloud: cloud.httpUrl, apiToken: token, count: 1, areaIds: [village], capture, statePath: join(dir, "capture-fleet.json"),
-      dataDir: join(dir, "capture-fleet"), mqttUrl: `mqtt://127.0.0.1:${cloud.mqttPort}`, jitterMs: 0, log,
+      dataDir: join(dir, "capture-fleet"), mqttUrl: `mqtt://127.0.0.1:${cloud.mqttPort}`, jitterMs: 0, log: testLog,
     });
     try {
       await small.started;
       const id = small.provision.receivers[0]?.deviceId ?? "";
       await until("the capture receiver online", async () => ((await allDevices()).find((d) => d.id === id)?.state === "online" ? true : undefined));
       const { broadcastId, durationMs } = await broadcastToneAt([village], 2);
-      await finishedInCloud(broadcastId, 1);
+      await playsSettled(api, broadcastId, [id], (p) => p.status === "finished");
       const [rec] = small.fleet.plays({ playId: broadcastId });
       expect(rec?.capture).toBe(join(capture, id, wavFileNameOf(rec?.playId ?? "")));
       const wav = await readFile(rec?.capture ?? "");

@@ -1,24 +1,23 @@
 /**
- * A real cloud in-process (startCloud: store, embedded broker, delivery, HTTP) and fleets of real edge
- * agents (firmware-sim `startFleet`: Agent + MqttJsLink + plan store + media cache + player, TimingSink and
- * SilentDecoder, emulated amplifiers) for the delivery tests with real receivers (ARCHITECTURE §2, §3).
- * Everything on 127.0.0.1, port 0, in temp dirs; `close()` stops the fleets, then the cloud, then removes them.
+ * A real cloud in-process (startCloud: store, embedded broker, delivery, HTTP) with an admin API token and a
+ * commune of villages, and fleets of real edge agents (firmware-sim `startFleet`: Agent + MqttJsLink + plan
+ * store + media cache + player, TimingSink and SilentDecoder, emulated amplifiers) for the tests with real
+ * receivers (ARCHITECTURE §2, §3): the delivery tests and fleet-e2e. Everything on 127.0.0.1, port 0, in temp
+ * dirs; `close()` stops the fleets started with `agents`, then the cloud, then removes them.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import type { RunningCloud, StartCloudOptions } from "@loa/cloud";
 import type { Play, PlanPayload, Priority } from "@loa/shared";
 import { toneWav } from "../../firmware-sim/src/demo/tone-wav.js";
 import { ANY, RestClient } from "../../firmware-sim/src/fleet/rest-client.js";
 import { startFleet, type RunningFleet } from "../../firmware-sim/src/fleet/run-fleet.js";
-import { startCloudInProcess } from "./cloud-process.js";
-import { loginCookie } from "./login.js";
-import { until } from "./wait.js";
 import { playsOf } from "../../firmware-sim/src/demo/watch.js";
-
-export const testLog = pino({ level: process.env["LOA_TEST_LOG"] ?? "silent" });
+import { adminApi, createArea, ownAreaId } from "./admin-api.js";
+import { startCloudInProcess } from "./cloud-process.js";
+import { testLog } from "./log.js";
+import { until } from "./wait.js";
 
 export interface AgentCloud {
   dir: string;
@@ -48,12 +47,8 @@ export async function startAgentCloud(name: string, villageCount: number, opts: 
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const cookie = await loginCookie(cloud.httpUrl, "admin", inProcess.adminPassword);
-    const res = await fetch(`${cloud.httpUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name }) });
-    const token = ((await res.json()) as { token: string }).token;
-    const api = new RestClient({ baseUrl: cloud.httpUrl, token });
-    const me = (await api.get("/api/v1/me", ANY)) as { user: { areaId: string } };
-    const commune = await createArea(api, "Xã Thử", me.user.areaId, "commune");
+    const { token, api } = await adminApi(cloud.httpUrl, inProcess.adminPassword, name);
+    const commune = await createArea(api, "Xã Thử", await ownAreaId(api), "commune");
     const villages: string[] = [];
     for (let i = 0; i < villageCount; i++) villages.push(await createArea(api, `Thôn ${i + 1}`, commune, "village"));
     return { dir, cloud, api, token, commune, villages, fleets, close };
@@ -61,10 +56,6 @@ export async function startAgentCloud(name: string, villageCount: number, opts: 
     await close();
     throw err;
   }
-}
-
-async function createArea(api: RestClient, name: string, parentId: string, kind: string): Promise<string> {
-  return ((await api.post("/api/v1/areas", { json: { name, parentId, kind } }, ANY)) as { id: string }).id;
 }
 
 /**
@@ -126,7 +117,7 @@ export function playsSettled(api: RestClient, broadcastId: string, deviceIds: re
 }
 
 /** The plan the agent itself stored (`<dataDir>/plan/plan.json`, docs/receiver.md "Files"), or null. */
-export async function agentPlan(fleet: RunningFleet, deviceId: string): Promise<PlanPayload | null> {
+async function agentPlan(fleet: RunningFleet, deviceId: string): Promise<PlanPayload | null> {
   try {
     return JSON.parse(await readFile(join(fleet.dataDir, deviceId, "plan", "plan.json"), "utf8")) as PlanPayload;
   } catch {

@@ -16,8 +16,8 @@ import type { ReceiverView } from "../../firmware-sim/src/fleet/fleet.js";
 import { scheduleAt } from "../../firmware-sim/src/demo/broadcasts.js";
 import { playsOf } from "../../firmware-sim/src/demo/watch.js";
 import { startCloudProcess, type CloudProcess } from "./cloud-process.js";
-import { fleetControl, startFleetProcess, type FleetProcess } from "./fleet-process.js";
-import { loginCookie } from "./login.js";
+import { adminApi, createArea, ownAreaId } from "./admin-api.js";
+import { fleetControl, startFleetProcess, type FleetControl, type FleetProcess } from "./fleet-process.js";
 import { freePort, stopProcess } from "./processes.js";
 import { until } from "./wait.js";
 
@@ -69,14 +69,11 @@ export class E2eSystem {
   }
 
   private async setup(): Promise<void> {
-    const cookie = await loginCookie(this.httpUrl, "admin", PASSWORD);
-    const res = await fetch(`${this.httpUrl}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name: "e2e" }) });
-    this.token = ((await res.json()) as { token: string }).token;
-    this.api = new RestClient({ baseUrl: this.httpUrl, token: this.token });
-    const me = (await this.api.get("/api/v1/me", ANY)) as { user: { areaId: string } };
+    ({ token: this.token, api: this.api } = await adminApi(this.httpUrl, PASSWORD, "e2e"));
+    const root = await ownAreaId(this.api);
     for (const name of ["Xã Một", "Xã Hai"]) {
-      const commune = ((await this.api.post("/api/v1/areas", { json: { name, parentId: me.user.areaId, kind: "commune" } }, ANY)) as { id: string }).id;
-      await this.api.post("/api/v1/areas", { json: { name: `Thôn của ${name}`, parentId: commune, kind: "village" } }, ANY);
+      const commune = await createArea(this.api, name, root, "commune");
+      await createArea(this.api, `Thôn của ${name}`, commune, "village");
       this.communes.push(commune);
     }
   }
@@ -91,7 +88,7 @@ export class E2eSystem {
     return this.fleet;
   }
 
-  get ctl(): ReturnType<typeof fleetControl> {
+  get ctl(): FleetControl {
     if (!this.fleet) throw new Error("no fleet running");
     return fleetControl(this.fleet.controlUrl);
   }

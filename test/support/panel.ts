@@ -7,8 +7,9 @@ import { readFile } from "node:fs/promises";
 import { expect } from "vitest";
 import { toneWav } from "../../firmware-sim/src/demo/tone-wav.js";
 import type { PanelBrowser } from "../fixtures/panel-browser.js";
-import { api, fleetControl, type PanelEnv } from "../fixtures/panel-harness.js";
+import { api, type PanelEnv } from "../fixtures/panel-harness.js";
 import { uploadBulletin } from "../fixtures/panel-steps.js";
+import { fleetControl } from "./fleet-process.js";
 
 export const XSS = "<img src=x onerror=window.__xss=1>";
 
@@ -61,12 +62,12 @@ export async function ampFaultShows(b: PanelBrowser, env: PanelEnv, index: numbe
   const row = page.locator(`tr[data-device="${id}"]`);
   await expect.poll(() => row.getAttribute("data-state"), { timeout: 15_000 }).toBe("online");
   const started = Date.now();
-  await fleetControl(env, `/receivers/${id}/fault`, { name: "over_temperature", on: true });
+  await fleetControl(env.fleet).post(`/receivers/${id}/fault`, { name: "over_temperature", on: true });
   await expect.poll(() => row.getAttribute("data-state"), { timeout: 8_000, interval: 100 }).toBe("fault");
   expect(Date.now() - started).toBeLessThan(8_000);
   expect(await row.locator('[data-col="faults"]').textContent()).toContain("Âm ly quá nóng");
   await b.shot(shot);
-  await fleetControl(env, `/receivers/${id}/clear`);
+  await fleetControl(env.fleet).post(`/receivers/${id}/clear`);
   await expect.poll(() => row.getAttribute("data-state"), { timeout: 10_000 }).toBe("online");
 }
 
