@@ -17,18 +17,11 @@ import { freePort } from "./support/processes.js";
 import { exportMosquitto } from "../cloud/src/cli/export-mosquitto.js";
 import { Presence } from "../cloud/src/core/presence.js";
 import { requireTool } from "./support/tools.js";
+import { until } from "./support/wait.js";
 
 const A = deviceWithToken("dev_a");
 const B = deviceWithToken("dev_b");
 const birth: StatusBirth = { online: true, bootId: "boot_ext", agentVersion: "0.1.0", profile: "loa-amp-v1", startedAt: "2026-01-01T00:00:00.000Z" };
-
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported files", () => {
   let dir = "";
@@ -96,7 +89,7 @@ describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported
     const a = await device("dev_a", A.token);
     await a.publishAsync("loa/v1/dev/dev_a/status", encodePayload("status", birth), { qos: 1, retain: true });
     await a.publishAsync("loa/v1/dev/dev_a/events", encodePayload("events", examples.events), { qos: 1 });
-    await waitFor(() => inbox.length === 2, "status and events");
+    await until("status and events", () => inbox.length === 2, 5000, 10);
     expect(inbox).toEqual([
       { kind: "status", deviceId: "dev_a", payload: birth },
       { kind: "events", deviceId: "dev_a", payload: examples.events },
@@ -114,7 +107,7 @@ describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported
     await new Promise((r) => setTimeout(r, 100));
     const b = await device("dev_b", B.token);
     await b.publishAsync("loa/v1/dev/dev_b/events", encodePayload("events", examples.events), { qos: 1 }); // sentinel
-    await waitFor(() => inbox.length >= 1, "the sentinel");
+    await until("the sentinel", () => inbox.length >= 1, 5000, 10);
     await new Promise((r) => setTimeout(r, 100));
     expect(inbox).toEqual([{ kind: "events", deviceId: "dev_b", payload: examples.events }]);
     expect(presence.snapshot("dev_b")).toBeUndefined();
@@ -130,7 +123,7 @@ describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported
     await cloud.publish("plan", "dev_b", { ...examples.plan, version: 1 });
     await cloud.publish("cmd", "dev_b", examples.cmd);
     await cloud.publish("plan", "dev_a", { ...examples.plan, version: 2 });
-    await waitFor(() => got.length >= 1, "dev_a's plan");
+    await until("dev_a's plan", () => got.length >= 1, 5000, 10);
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toEqual(["loa/v1/dev/dev_a/plan 2"]);
     await cloud.clearRetained("plan", "dev_a");

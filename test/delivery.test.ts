@@ -29,6 +29,7 @@ import { mediaPathOf } from "../cloud/src/http/routes/bulletin-media.js";
 import { startHttpServer, type RunningServer } from "../cloud/src/http/server.js";
 import type { Store } from "../cloud/src/ports/store.js";
 import { loginCookie } from "./support/login.js";
+import { untilValue } from "./support/wait.js";
 
 const log = pino({ level: "silent" });
 const clock = new SystemClock();
@@ -38,16 +39,6 @@ const DURATION_MS = 1500;
 const READY_MARGIN_MS = 500;
 /** A reported start earlier than T by more than this is a play started early. */
 const EARLY_MS = 50;
-
-async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A receiver reduced to its protocol: plan → plan_applied, media/req → chunks → media_ready, play at `at`. */
 class PlainReceiver {
@@ -186,7 +177,7 @@ describe("delivery end to end: a broadcast at T to a commune of three receivers"
 
   it("plans, media, plays and acks go round; the plays end finished; the CSV lists all three", async () => {
     // Each receiver got its (empty) plan at birth.
-    await until(() => receivers.map((r) => r.plans.length), (n) => n.every((x) => x >= 1), "plans at birth");
+    await untilValue("plans at birth", () => receivers.map((r) => r.plans.length), (n) => n.every((x) => x >= 1), 15_000, 25);
     const at = Date.now() + 2500;
     const res = await fetch(`${http.url}/api/v1/broadcasts`, {
       method: "POST",
@@ -198,10 +189,10 @@ describe("delivery end to end: a broadcast at T to a commune of three receivers"
     expect(created).toMatchObject({ targetDevices: 3, plannedPlays: 3, conflicts: [] });
     const playId = `${created.broadcast.id}:${at}`;
     // The plans were handed to the broker before the reply; they reach the receivers right after.
-    for (const r of receivers) await until(() => r.plans.at(-1)?.items.map((i) => i.playId) ?? [], (ids) => ids.length === 1 && ids[0] === playId, `${r.id}'s plan`);
+    for (const r of receivers) await untilValue(`${r.id}'s plan`, () => r.plans.at(-1)?.items.map((i) => i.playId) ?? [], (ids) => ids.length === 1 && ids[0] === playId, 15_000, 25);
 
     const plays = async () => ((await (await get(`/api/v1/plays?broadcastId=${created.broadcast.id}`)).json()) as PlayList).items;
-    const done = await until(plays, (items) => items.length === 3 && items.every((p) => p.status === "finished"), "three finished plays");
+    const done = await untilValue("three finished plays", plays, (items) => items.length === 3 && items.every((p) => p.status === "finished"), 15_000, 25);
     expect(done.map((p) => p.deviceId).sort()).toEqual([...DEVICES]);
     // Plan and media were at every receiver ahead of T: what lets a real agent start on the second.
     const aheadMs = Object.fromEntries(receivers.map((r) => [r.id, { plan: at - (r.planArrived.get(playId) ?? Infinity), media: at - (r.mediaReady.get(sha) ?? Infinity) }]));
@@ -218,7 +209,7 @@ describe("delivery end to end: a broadcast at T to a commune of three receivers"
       expect(Date.parse(p.startedAt ?? "")).toBeGreaterThanOrEqual(at - EARLY_MS);
     }
     // Every event was acked, and only after it was stored: the journal holds each (device, seq) once.
-    for (const r of receivers) await until(() => r.acks.at(-1) ?? 0, (n) => n === r.lastSeq, `acks of ${r.id}`);
+    for (const r of receivers) await untilValue(`acks of ${r.id}`, () => r.acks.at(-1) ?? 0, (n) => n === r.lastSeq, 15_000, 25);
     const seen = new Map<string, number>();
     await store.journal.replay((e) => {
       if (e.kind === "event") seen.set(`${String(e.deviceId)}:${String(e.seq)}`, (seen.get(`${String(e.deviceId)}:${String(e.seq)}`) ?? 0) + 1);

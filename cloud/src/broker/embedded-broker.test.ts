@@ -10,18 +10,11 @@ import { CloudMqttClient } from "../adapters/mqtt/cloud-mqtt-client.js";
 import { Presence } from "../core/presence.js";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { catalogOf, deviceWithToken, silentLog } from "./test-kit.fixture.js";
+import { until } from "../../../test/support/wait.js";
 
 const A = deviceWithToken("dev_a");
 const B = deviceWithToken("dev_b");
 const birth = (bootId: string): StatusBirth => ({ online: true, bootId, agentVersion: "0.1.0", profile: "loa-amp-v1", startedAt: "2026-01-01T00:00:00.000Z" });
-
-async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Every message a client receives, as [topic, payload text]. */
 function recorder(client: MqttClient): Array<[string, string]> {
@@ -115,7 +108,7 @@ describe("EmbeddedBroker authentication (ARCHITECTURE §3 Auth)", () => {
     expect(await refusal({ clientId: "dev_b", username: "dev_b", password: "nope" }, "ws")).toBe(4);
     const c = await device("dev_b", B.token, {}, "ws");
     await c.publishAsync("loa/v1/dev/dev_b/status", encodePayload("status", birth("ws1")), { qos: 1, retain: true });
-    await waitFor(() => presence.snapshot("dev_b")?.bootId === "ws1", "birth over WebSocket");
+    await until("birth over WebSocket", () => presence.snapshot("dev_b")?.bootId === "ws1", 3000, 10);
     expect(presence.snapshot("dev_b")?.online).toBe(true);
   });
 });
@@ -128,7 +121,7 @@ describe("EmbeddedBroker access rule", () => {
     await cloud.publish("plan", "dev_b", examples.plan);
     await cloud.publish("cmd", "dev_b", examples.cmd);
     await cloud.publish("cmd", "dev_a", { ...examples.cmd, cmdId: "sentinel" });
-    await waitFor(() => got.length > 0, "the sentinel command");
+    await until("the sentinel command", () => got.length > 0, 3000, 10);
     await new Promise((r) => setTimeout(r, 50));
     expect(got.map(([t]) => t)).toEqual(["loa/v1/dev/dev_a/cmd"]);
     expect(c.connected).toBe(true);
@@ -142,7 +135,7 @@ describe("EmbeddedBroker access rule", () => {
     a.publish("loa/v1/dev/dev_b/events", encodePayload("events", { ...examples.events, seq: 104 }), { qos: 0 });
     await closed;
     await b.publishAsync("loa/v1/dev/dev_b/events", encodePayload("events", { seq: 7, events: [{ seq: 7, ts: 1, type: "plan_applied", version: 1 }] }), { qos: 1 });
-    await waitFor(() => inbox.some((m) => m.kind === "events"), "dev_b's own events");
+    await until("dev_b's own events", () => inbox.some((m) => m.kind === "events"), 3000, 10);
     expect(inbox.filter((m) => m.kind === "events").map((m) => (m.payload as PayloadOf<"events">).seq)).toEqual([7]);
     expect(broker.stats.snapshot().deniedPublishes - before).toBe(1);
   });
@@ -164,7 +157,7 @@ describe("CloudMqttClient through the embedded broker", () => {
     await a.publishAsync("loa/v1/dev/dev_a/events", encodePayload("events", examples.events), { qos: 1 });
     await a.publishAsync("loa/v1/dev/dev_a/cmd/res", encodePayload("cmdRes", examples.cmdRes), { qos: 1 });
     await a.publishAsync("loa/v1/dev/dev_a/media/req", encodePayload("mediaReq", examples.mediaReq), { qos: 1 });
-    await waitFor(() => inbox.length >= 5, "five messages");
+    await until("five messages", () => inbox.length >= 5, 3000, 10);
     expect(inbox).toEqual([
       { kind: "status", deviceId: "dev_a", payload: birth("t1") },
       { kind: "telemetry", deviceId: "dev_a", payload: examples.telemetry },
@@ -183,7 +176,7 @@ describe("CloudMqttClient through the embedded broker", () => {
     await a.publishAsync("loa/v1/dev/dev_a/events", JSON.stringify({ seq: 1, events: [{ seq: 2, ts: 1, type: "plan_applied", version: 1 }] }), { qos: 1 });
     await a.publishAsync("loa/v1/dev/dev_a/telemetry", Buffer.from([0xff, 0x00]), { qos: 0 });
     await a.publishAsync("loa/v1/dev/dev_a/events", encodePayload("events", examples.events), { qos: 1 });
-    await waitFor(() => inbox.length === 1, "the valid batch");
+    await until("the valid batch", () => inbox.length === 1, 3000, 10);
     const after = cloud.stats().invalid;
     expect(after.events - before.events).toBe(2);
     expect(after.telemetry - before.telemetry).toBe(1);
@@ -197,7 +190,7 @@ describe("CloudMqttClient through the embedded broker", () => {
     const a = await device("dev_a", A.token);
     const got = recorder(a);
     await a.subscribeAsync("loa/v1/dev/dev_a/plan", { qos: 1 });
-    await waitFor(() => got.length === 1, "the retained plan");
+    await until("the retained plan", () => got.length === 1, 3000, 10);
     expect(JSON.parse(got[0]?.[1] ?? "{}")).toMatchObject({ version: 77 });
     await cloud.clearRetained("plan", "dev_a");
   });
@@ -210,7 +203,7 @@ describe("CloudMqttClient through the embedded broker", () => {
       clients.push(w);
       const got = recorder(w);
       await w.subscribeAsync(filter, { qos: 1 });
-      await waitFor(() => got.length >= n, `${n} retained for ${filter}`);
+      await until(`${n} retained for ${filter}`, () => got.length >= n, 3000, 10);
       await new Promise((r) => setTimeout(r, 100)); // nothing more arrives
       return got.map(([t, p]) => `${t} v${String((JSON.parse(p) as { version?: number }).version)}`).sort();
     };
@@ -230,7 +223,7 @@ describe("CloudMqttClient through the embedded broker", () => {
     const t0 = Date.now() - 5000;
     const sentAt = Date.now();
     await a.publishAsync("loa/v1/dev/dev_a/time/req", JSON.stringify({ t0 }), { qos: 0 });
-    await waitFor(() => got.length === 1, "time/res");
+    await until("time/res", () => got.length === 1, 3000, 10);
     const res = JSON.parse(got[0]?.[1] ?? "{}") as PayloadOf<"timeRes">;
     expect(res.t0).toBe(t0);
     expect(res.t1).toBeGreaterThanOrEqual(sentAt);
@@ -242,16 +235,16 @@ describe("CloudMqttClient through the embedded broker", () => {
     const will = (bootId: string) => ({ topic: "loa/v1/dev/dev_a/status", payload: encodePayload("status", { online: false, bootId }), qos: 1 as const, retain: true });
     const old = await device("dev_a", A.token, { clientId: "dev_a:bootA", will: will("bootA") });
     await old.publishAsync("loa/v1/dev/dev_a/status", encodePayload("status", birth("bootA")), { qos: 1, retain: true });
-    await waitFor(() => presence.snapshot("dev_a")?.bootId === "bootA", "birth A");
+    await until("birth A", () => presence.snapshot("dev_a")?.bootId === "bootA", 3000, 10);
     const fresh = await device("dev_a", A.token, { clientId: "dev_a:bootB", will: will("bootB") });
     await fresh.publishAsync("loa/v1/dev/dev_a/status", encodePayload("status", birth("bootB")), { qos: 1, retain: true });
-    await waitFor(() => presence.snapshot("dev_a")?.bootId === "bootB", "birth B");
+    await until("birth B", () => presence.snapshot("dev_a")?.bootId === "bootB", 3000, 10);
     const ignored = presence.ignoredWills;
     old.stream.destroy(); // no DISCONNECT: the broker publishes A's will now, after B's birth
-    await waitFor(() => presence.ignoredWills === ignored + 1, "the late will of A");
+    await until("the late will of A", () => presence.ignoredWills === ignored + 1, 3000, 10);
     expect(presence.snapshot("dev_a")).toMatchObject({ online: true, bootId: "bootB" });
     fresh.stream.destroy();
-    await waitFor(() => presence.snapshot("dev_a")?.online === false, "the will of B");
+    await until("the will of B", () => presence.snapshot("dev_a")?.online === false, 3000, 10);
     expect(presence.snapshot("dev_a")?.bootId).toBe("bootB");
   });
 
@@ -260,17 +253,17 @@ describe("CloudMqttClient through the embedded broker", () => {
     const opts = (bootId: string): IClientOptions => ({ clientId: "loa-edge-dev_a", clean: false, will: will(bootId) });
     const old = await device("dev_a", A.token, opts("edgeA"));
     await old.publishAsync("loa/v1/dev/dev_a/status", encodePayload("status", birth("edgeA")), { qos: 1, retain: true });
-    await waitFor(() => presence.snapshot("dev_a")?.bootId === "edgeA", "birth A");
+    await until("birth A", () => presence.snapshot("dev_a")?.bootId === "edgeA", 3000, 10);
     const oldClosed = new Promise<void>((resolve) => old.once("close", () => resolve()));
     const fresh = await device("dev_a", A.token, opts("edgeB")); // the broker drops `old` and publishes its will
     await oldClosed;
     await fresh.publishAsync("loa/v1/dev/dev_a/status", encodePayload("status", birth("edgeB")), { qos: 1, retain: true });
-    await waitFor(() => presence.snapshot("dev_a")?.bootId === "edgeB" && presence.snapshot("dev_a")?.online === true, "birth B");
+    await until("birth B", () => presence.snapshot("dev_a")?.bootId === "edgeB" && presence.snapshot("dev_a")?.online === true, 3000, 10);
     const watcher = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { ...broker.cloudCredentials(), clientId: "loa-cloud:probe", reconnectPeriod: 0 });
     clients.push(watcher);
     const retained = recorder(watcher);
     await watcher.subscribeAsync("loa/v1/dev/dev_a/status", { qos: 1 });
-    await waitFor(() => retained.length === 1, "the retained status");
+    await until("the retained status", () => retained.length === 1, 3000, 10);
     expect(JSON.parse(retained[0]?.[1] ?? "{}")).toMatchObject({ online: true, bootId: "edgeB" });
   });
 

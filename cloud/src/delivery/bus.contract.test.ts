@@ -7,6 +7,7 @@ import { CloudMqttClient } from "../adapters/mqtt/cloud-mqtt-client.js";
 import { deliveryBusContract, type BusProbe, type DeviceInbox } from "./bus.contract.js";
 import { MemoryDeliveryBus } from "./memory-bus.js";
 import { MqttDeliveryBus } from "./mqtt-bus.js";
+import { until } from "../../../test/support/wait.js";
 
 deliveryBusContract("MemoryDeliveryBus", () => {
   const bus = new MemoryDeliveryBus();
@@ -57,13 +58,7 @@ deliveryBusContract("MqttDeliveryBus on the embedded broker", async () => {
       const m = got.slice(from).find((x) => x.kind === "plan" && x.retained === true);
       return m && "payload" in m ? m.payload : undefined;
     },
-    until: async (cond, what) => {
-      const deadline = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    until: async (cond, what) => void (await until(what, cond, 5000, 10)),
     close: async () => {
       await dev.endAsync(true);
       await cloud.close();

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connackCode, firstPacketLength, parseConnect } from "./mqtt-frames.js";
+import { until } from "../../../test/support/wait.js";
 import { NetSwitch, deviceOfConnect, relayTarget } from "./net-switch.js";
 
 const log = pino({ level: "silent" });
@@ -92,18 +93,10 @@ describe("NetSwitch against aedes", () => {
     return c;
   }
 
-  const until = async (what: () => boolean, ms = 5000): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!what()) {
-      if (Date.now() > end) throw new Error("timed out");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-
   it("relays both ways and reports the CONNACK", async () => {
     const a = client("dev1");
     const b = client("dev2");
-    await until(() => a.connected && b.connected);
+    await until("both clients connected", () => a.connected && b.connected, 5000, 20);
     expect(connacks.sort()).toEqual([["dev1", 0], ["dev2", 0]]);
     await b.subscribeAsync("t/x", { qos: 1 });
     const got = new Promise<string>((resolve) => b.once("message", (_t, p) => resolve(p.toString())));
@@ -115,7 +108,7 @@ describe("NetSwitch against aedes", () => {
   it("cuts one receiver's network until restored, leaving the others alone", async () => {
     const a = client("dev1");
     const b = client("dev2");
-    await until(() => a.connected && b.connected);
+    await until("both clients connected", () => a.connected && b.connected, 5000, 20);
     const offline = new Promise<void>((resolve) => a.once("close", () => resolve()));
     sw.cut("dev1");
     await offline;
@@ -125,13 +118,13 @@ describe("NetSwitch against aedes", () => {
     expect(b.connected).toBe(true);
     expect(connacks.filter(([id]) => id === "dev1")).toHaveLength(1);
     sw.restore("dev1");
-    await until(() => a.connected);
+    await until("dev1 connected again after the restore", () => a.connected, 5000, 20);
     expect(connacks.filter(([id]) => id === "dev1")).toHaveLength(2);
   });
 
   it("tells whose credentials the broker refused", async () => {
     client("dev1", "wrong");
-    await until(() => connacks.length > 0);
+    await until("a CONNACK", () => connacks.length > 0, 5000, 20);
     expect(connacks[0]).toEqual(["dev1", 5]);
   });
 });

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../test/support/processes.js";
 import { requireTool } from "../../../test/support/tools.js";
 import { isAllowed, mosquittoAclText } from "./acl.js";
 import { EXAMPLE_SHA256 as SHA } from "./examples.js";
@@ -42,15 +42,6 @@ const DEVICE_PUBLISHES = [
 ];
 const DEVICE_SENTINEL = `loa/v1/dev/${A}/events`;
 const CLOUD_SENTINEL = `loa/v1/dev/${A}/plan`;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === "string") throw new Error("no port");
-  return addr.port;
-}
 
 /** Resolves with every topic received up to and including `sentinel`. */
 function collectUntil(client: MqttClient, sentinel: string): Promise<string[]> {

@@ -5,17 +5,10 @@ import { SystemClock, encodePayload, examples, type LoaError } from "@loa/shared
 import { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { CLOUD_PASSWORD, catalogOf, deviceWithToken, freePort, silentLog } from "../../broker/test-kit.fixture.js";
 import { CloudMqttClient } from "./cloud-mqtt-client.js";
+import { until } from "../../../../test/support/wait.js";
 
 const A = deviceWithToken("dev_a");
 const clock = new SystemClock();
-
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function startBroker(port = 0): Promise<EmbeddedBroker> {
   return EmbeddedBroker.start({ catalog: catalogOf([A.device]), log: silentLog, tcp: { host: "127.0.0.1", port }, cloudPassword: CLOUD_PASSWORD });
@@ -66,7 +59,7 @@ describe("CloudMqttClient", () => {
       await dev.subscribeAsync(["loa/v1/dev/dev_a/ack", "loa/v1/dev/dev_a/time/res"], { qos: 1 });
       await cloud.publish("ack", "dev_a", { upToSeq: 9 });
       await dev.publishAsync("loa/v1/dev/dev_a/time/req", encodePayload("timeReq", { t0: 1 }), { qos: 0 });
-      await waitFor(() => got.length === 2, "ack and time/res");
+      await until("ack and time/res", () => got.length === 2, 5000, 10);
       expect(got.map((p) => [p.topic, p.qos])).toEqual([["loa/v1/dev/dev_a/ack", 1], ["loa/v1/dev/dev_a/time/res", 0]]);
       expect(cloud.stats()).toMatchObject({ timeReplies: 1, received: { timeReq: 1 } });
     } finally {
@@ -85,12 +78,12 @@ describe("CloudMqttClient", () => {
     try {
       await cloud.start();
       await broker.close();
-      await waitFor(() => !cloud.connected, "the disconnect");
+      await until("the disconnect", () => !cloud.connected, 5000, 10);
       broker = await startBroker(port);
-      await waitFor(() => cloud.connected && cloud.stats().subscribes === 2, "the reconnect and new subscriptions");
+      await until("the reconnect and new subscriptions", () => cloud.connected && cloud.stats().subscribes === 2, 5000, 10);
       const dev = await connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: "dev_a", username: "dev_a", password: A.token, reconnectPeriod: 0 });
       await dev.publishAsync("loa/v1/dev/dev_a/events", encodePayload("events", examples.events), { qos: 1 });
-      await waitFor(() => seen.length === 1, "events after the reconnect");
+      await until("events after the reconnect", () => seen.length === 1, 5000, 10);
       expect(seen).toEqual([104]);
       await dev.endAsync(true);
     } finally {
