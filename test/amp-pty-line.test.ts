@@ -6,11 +6,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { SystemClock, type ModbusRequest } from "@loa/shared";
-import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpMonitor, type AmpMonitorEvent } from "../edge-agent/src/core/amp-monitor.js";
 import { AmpError } from "../edge-agent/src/ports/amplifier.js";
-import { SimProcess, driver, type Driver, type TraceEntry } from "./support/amp-pty.js";
+import { SimLine, type TraceEntry } from "./support/amp-pty.js";
 import { ensureBuilt } from "./support/processes.js";
 import { requireTool } from "./support/tools.js";
 
@@ -36,40 +35,30 @@ const valueOf = async (p: Promise<unknown>): Promise<number | undefined> => {
 };
 
 describe.skipIf(!requireTool("socat"))("line faults injected into loa-sim amp, seen by the driver over a socat PTY [ARCHITECTURE §5]", () => {
-  let pty: SocatPair | undefined;
-  let sim: SimProcess | undefined;
-  let d: Driver | undefined;
+  let line: SimLine | undefined;
   let monitor: AmpMonitor | undefined;
   const the = () => {
-    if (!pty || !sim || !d) throw new Error("set-up failed");
-    return { sim, ...d };
+    if (!line) throw new Error("set-up failed");
+    return { sim: line.sim, ...line.d };
   };
 
   beforeAll(() => ensureBuilt(), 320_000);
 
   beforeAll(async () => {
-    pty = await SocatPair.create();
-    sim = await SimProcess.start(pty.b);
-    d = driver(pty.a, "loa-amp-v1", { timeoutMs: TIMEOUT_MS, retries: RETRIES });
-    await d.transport.open();
-    await sim.post("/register", { name: "volume", raw: VOLUME });
-    await sim.post("/register", { name: "zones", raw: ZONES });
-    expect(await valueOf(d.master.request(READ_VOLUME))).toBe(VOLUME);
+    line = await SimLine.open("loa-amp-v1", { timeoutMs: TIMEOUT_MS, retries: RETRIES });
+    await line.sim.post("/register", { name: "volume", raw: VOLUME });
+    await line.sim.post("/register", { name: "zones", raw: ZONES });
+    expect(await valueOf(line.d.master.request(READ_VOLUME))).toBe(VOLUME);
   }, 120_000);
 
   afterEach(async () => {
     monitor?.stop();
-    await sim?.post("/clear", {});
+    await line?.sim.post("/clear", {});
     await monitor?.poll(); // let a poll still in flight end, so its requests do not land in the next test
     monitor = undefined;
   });
 
-  afterAll(async () => {
-    d?.master.dispose();
-    await d?.transport.close();
-    await sim?.stop();
-    await pty?.destroy();
-  });
+  afterAll(() => line?.close());
 
   it("no_response: a request fails with amp_timeout after exactly 1 + retries attempts, each a timeout apart", async () => {
     const { sim, master } = the();

@@ -10,10 +10,9 @@ import { pino } from "pino";
 import { FakeClock, getProfile } from "@loa/shared";
 import { AmpEngine, ModbusSlave, createDuplexPair } from "@loa/firmware-sim";
 import { ModbusAmplifier, ModbusMaster, StreamTransport } from "../edge-agent/src/adapters/amp/index.js";
-import { SocatPair } from "../edge-agent/src/adapters/amp/socat.fixture.js";
 import { waitFor } from "../edge-agent/src/adapters/amp/transport-contract.fixture.js";
 import { AmpError } from "../edge-agent/src/ports/amplifier.js";
-import { SimProcess, WARMUP_MS, count, driver } from "./support/amp-pty.js";
+import { SimLine, WARMUP_MS, count } from "./support/amp-pty.js";
 import { ensureBuilt } from "./support/processes.js";
 import { requireTool } from "./support/tools.js";
 
@@ -22,30 +21,19 @@ const log = pino({ level: "silent" });
 const FAULTS = ["over_temperature", "output_short", "speaker_line_open", "mains_lost", "fan_fault"] as const;
 
 describe.skipIf(!requireTool("socat"))("amplifier driver ⇄ loa-sim amp over a socat PTY [ARCHITECTURE §5]", () => {
-  let pty: SocatPair | undefined;
-  let sim: SimProcess | undefined;
-  let d: ReturnType<typeof driver> | undefined;
+  let line: SimLine | undefined;
   const the = () => {
-    if (!pty || !sim || !d) throw new Error("set-up failed");
-    return { pty, sim, ...d };
+    if (!line) throw new Error("set-up failed");
+    return { line, pty: line.pty, sim: line.sim, ...line.d };
   };
 
   beforeAll(() => ensureBuilt(), 320_000);
 
   beforeAll(async () => {
-    pty = await SocatPair.create();
-    sim = await SimProcess.start(pty.b);
-    d = driver(pty.a);
-    await d.transport.open();
+    line = await SimLine.open();
   }, 120_000);
 
-  afterAll(async () => {
-    d?.monitor.stop();
-    d?.master.dispose();
-    await d?.transport.close();
-    await sim?.stop();
-    await pty?.destroy();
-  });
+  afterAll(() => line?.close());
 
   it("powers on muted (mute written before power), sets the volume while muted at once and ramps it once heard, is ready after warm-up", async () => {
     const { sim, amp } = the();
@@ -134,7 +122,7 @@ describe.skipIf(!requireTool("socat"))("amplifier driver ⇄ loa-sim amp over a 
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(count(t.events, "amp_fault", "unreachable")).toBe(1);
     await t.pty.start(); // same link paths
-    sim = await SimProcess.start(t.pty.b);
+    const sim = await t.line.startSim();
     await waitFor("amp_recovered unreachable", () => count(t.events, "amp_recovered", "unreachable") === 1, 15_000);
     expect(t.transport.isOpen).toBe(true);
     // The reopened line is muted before anything else (ARCHITECTURE §5 safety).
@@ -145,28 +133,19 @@ describe.skipIf(!requireTool("socat"))("amplifier driver ⇄ loa-sim amp over a 
 });
 
 describe.skipIf(!requireTool("socat"))("relay-board-v1 driver ⇄ loa-sim amp --profile relay-board-v1 over a socat PTY", () => {
-  let pty: SocatPair | undefined;
-  let sim: SimProcess | undefined;
-  let d: ReturnType<typeof driver> | undefined;
+  let line: SimLine | undefined;
 
   beforeAll(() => ensureBuilt(), 320_000);
 
   beforeAll(async () => {
-    pty = await SocatPair.create();
-    sim = await SimProcess.start(pty.b, "relay-board-v1");
-    d = driver(pty.a, "relay-board-v1");
-    await d.transport.open();
+    line = await SimLine.open("relay-board-v1");
   }, 120_000);
 
-  afterAll(async () => {
-    d?.master.dispose();
-    await d?.transport.close();
-    await sim?.stop();
-    await pty?.destroy();
-  });
+  afterAll(() => line?.close());
 
   it("switches the relay coil with FC 05 and reads it back with FC 01", async () => {
-    if (!sim || !d) throw new Error("set-up failed");
+    if (!line) throw new Error("set-up failed");
+    const { sim, d } = line;
     await d.amp.powerOn();
     await d.amp.setVolume(70); // no volume on a relay board: no-op
     expect(await sim.writes()).toEqual(["coil0=1"]);

@@ -2,12 +2,13 @@
  * Shared by the amplifier PTY tests (amp-pty.test.ts, amp-pty-line.test.ts): the compiled `loa-sim amp` as a
  * child process steered through its 127.0.0.1 HTTP control (docs/amplifier.md, "Control interface"), and the
  * edge-agent driver stack (SerialPortTransport + ModbusMaster + ModbusAmplifier + AmpMonitor) for the other
- * end of a socat PTY pair (ARCHITECTURE §5).
+ * end of a socat PTY pair (ARCHITECTURE §5); SimLine sets up (and closes) all three.
  */
 import { join } from "node:path";
 import { pino } from "pino";
 import { SystemClock, getProfile } from "@loa/shared";
 import { ModbusAmplifier, ModbusMaster, SerialPortTransport } from "../../edge-agent/src/adapters/amp/index.js";
+import { SocatPair } from "../../edge-agent/src/adapters/amp/socat.fixture.js";
 import { AmpMonitor, type AmpMonitorEvent } from "../../edge-agent/src/core/amp-monitor.js";
 import { ROOT, spawnNode, stopProcess, waitForOutput, type ChildRun } from "./processes.js";
 
@@ -86,7 +87,7 @@ export interface DriverOptions {
  * Driver stack on `path`. Retries 5 by default: under injected CRC noise (20 % of replies) a request then fails
  * 1 in 15 000. The monitor polls every 100 ms and calls the amplifier unreachable after 3 failed polls.
  */
-export function driver(path: string, profileId = "loa-amp-v1", opts: DriverOptions = {}) {
+function driver(path: string, profileId = "loa-amp-v1", opts: DriverOptions = {}) {
   const clock = new SystemClock();
   const transport = new SerialPortTransport({ path, clock, log, backoff: { initialMs: 100, maxMs: 500 } });
   const master = new ModbusMaster({ transport, clock, log, options: { timeoutMs: opts.timeoutMs ?? 300, retries: opts.retries ?? 5 } });
@@ -97,6 +98,48 @@ export function driver(path: string, profileId = "loa-amp-v1", opts: DriverOptio
 }
 
 export type Driver = ReturnType<typeof driver>;
+
+/**
+ * `loa-sim amp` on one end of a socat PTY pair and the driver stack on the other, its port open (socat must
+ * be installed: requireTool, and the simulator built: ensureBuilt). close() ends all of it.
+ */
+export class SimLine {
+  private constructor(
+    readonly pty: SocatPair,
+    /** Replaced by startSim() after a test stopped it. */
+    public sim: SimProcess,
+    readonly d: Driver,
+    private readonly profileId: string,
+  ) {}
+
+  static async open(profileId = "loa-amp-v1", opts: DriverOptions = {}): Promise<SimLine> {
+    const pty = await SocatPair.create();
+    const sim = await SimProcess.start(pty.b, profileId).catch(async (err: unknown) => {
+      await pty.destroy();
+      throw err;
+    });
+    const line = new SimLine(pty, sim, driver(pty.a, profileId, opts), profileId);
+    await line.d.transport.open().catch(async (err: unknown) => {
+      await line.close();
+      throw err;
+    });
+    return line;
+  }
+
+  /** A new simulator on the same end of the line (after the test stopped it, or the line was pulled). */
+  async startSim(): Promise<SimProcess> {
+    this.sim = await SimProcess.start(this.pty.b, this.profileId);
+    return this.sim;
+  }
+
+  async close(): Promise<void> {
+    this.d.monitor.stop();
+    this.d.master.dispose();
+    await this.d.transport.close();
+    await this.sim.stop();
+    await this.pty.destroy();
+  }
+}
 
 /** How many events of `type` with `code` were emitted. */
 export const count = (events: AmpMonitorEvent[], type: AmpMonitorEvent["type"], code: string): number =>
