@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, startPanelEnv, type PanelEnv } from "./fixtures/panel-harness.js";
 import { PHONE, loginAs, openBrowser, type PanelBrowser } from "./fixtures/panel-browser.js";
-import { broadcastNow, broadcastWeekly, makeTtsBulletin, needBroadcasts } from "./fixtures/panel-steps.js";
-import { ampFaultShows, chartsShowHistory, csvHasRows, scrollWidth, titleStaysText, uploadWithProgress, volumeRoundTrip } from "./support/panel.js";
+import { broadcastWeekly, makeTtsBulletin, needBroadcasts } from "./fixtures/panel-steps.js";
+import { ampFaultShows, broadcastFollowedToFinished, chartsShowHistory, csvHasRows, scrollWidth, titleStaysText, uploadWithProgress, volumeRoundTrip } from "./support/panel.js";
 import { requireTool } from "./support/tools.js";
 
 const RECEIVERS = 2;
@@ -68,14 +68,8 @@ describe.skipIf(!requireTool("chromium"))("web panel, 360 px phone", () => {
 
   it("puts it on air in a commune and follows every receiver to finished, live", async () => {
     if (!needBroadcasts(env)) return;
-    await broadcastNow(b.page, env.url, "Thông báo cắt điện", "Xã Hòa Bình");
-    const rows = b.page.locator(".progress-table tbody tr");
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(RECEIVERS);
-    const url = b.page.url();
-    await expect.poll(() => b.page.locator('.progress-table tr[data-status="finished"]').count(), { timeout: 45_000, interval: 500 }).toBe(RECEIVERS);
-    expect(b.page.url()).toBe(url);
+    await broadcastFollowedToFinished(b, env, "Thông báo cắt điện", "Xã Hòa Bình", RECEIVERS, "phone-broadcast-detail");
     expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
-    await b.shot("phone-broadcast-detail");
   }, 90_000);
 
   it("schedules every morning in a village and shows it at Vietnam time in the calendar", async () => {

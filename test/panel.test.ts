@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, startPanelEnv, type PanelEnv } from "./fixtures/panel-harness.js";
 import { loginAs, openBrowser, type PanelBrowser } from "./fixtures/panel-browser.js";
-import { broadcastNow, broadcastWeekly, needBroadcasts, makeTtsBulletin } from "./fixtures/panel-steps.js";
-import { ampFaultShows, chartsShowHistory, csvHasRows, titleStaysText, uploadWithProgress, volumeRoundTrip } from "./support/panel.js";
+import { broadcastWeekly, needBroadcasts, makeTtsBulletin } from "./fixtures/panel-steps.js";
+import { ampFaultShows, broadcastFollowedToFinished, chartsShowHistory, csvHasRows, titleStaysText, uploadWithProgress, volumeRoundTrip } from "./support/panel.js";
 import { requireTool } from "./support/tools.js";
 
 const RECEIVERS = 3;
@@ -72,16 +72,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
 
   it("plays a bulletin now on a commune and shows every receiver reach finished, live", async () => {
     if (!needBroadcasts(env)) return;
-    const { page } = b;
-    await broadcastNow(page, env.url, "Thông báo lịch tiêm chủng", "Xã Hòa Bình");
-    const rows = page.locator(".progress-table tbody tr");
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(RECEIVERS);
-    const url = page.url();
-    await expect
-      .poll(() => page.locator('.progress-table tr[data-status="finished"]').count(), { timeout: 45_000, interval: 500 })
-      .toBe(RECEIVERS);
-    expect(page.url()).toBe(url);
-    await b.shot("desktop-broadcast-detail");
+    await broadcastFollowedToFinished(b, env, "Thông báo lịch tiêm chủng", "Xã Hòa Bình", RECEIVERS, "desktop-broadcast-detail");
   }, 90_000);
 
   it("schedules a weekly broadcast and shows it in the week calendar", async () => {

@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { toneWav } from "../../firmware-sim/src/demo/tone-wav.js";
 import type { PanelBrowser } from "../fixtures/panel-browser.js";
 import { api, type PanelEnv } from "../fixtures/panel-harness.js";
-import { uploadBulletin } from "../fixtures/panel-steps.js";
+import { broadcastNow, uploadBulletin } from "../fixtures/panel-steps.js";
 import { fleetControl } from "./fleet-process.js";
 
 export const XSS = "<img src=x onerror=window.__xss=1>";
@@ -52,6 +52,21 @@ export async function titleStaysText(b: PanelBrowser, env: PanelEnv): Promise<vo
   await expect.poll(() => title.textContent()).toBe(XSS);
   expect(await page.locator(".bulletin-title img").count()).toBe(0);
   expect(await page.evaluate("typeof window.__xss")).toBe("undefined");
+}
+
+/**
+ * "Phát ngay" of `bulletin` on `area`: the broadcast's page lists `receivers` rows and shows every one reach
+ * "finished" live, without leaving or reloading the page.
+ */
+export async function broadcastFollowedToFinished(b: PanelBrowser, env: PanelEnv, bulletin: string, area: string, receivers: number, shot: string): Promise<void> {
+  const { page } = b;
+  await broadcastNow(page, env.url, bulletin, area);
+  const rows = page.locator(".progress-table tbody tr");
+  await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(receivers);
+  const url = page.url();
+  await expect.poll(() => page.locator('.progress-table tr[data-status="finished"]').count(), { timeout: 45_000, interval: 500 }).toBe(receivers);
+  expect(page.url()).toBe(url);
+  await b.shot(shot);
 }
 
 /** Inject an amplifier fault in receiver `index`: its row turns "fault" within 8 s without reloading; then clear it. */
