@@ -15,7 +15,7 @@ import { createTopics, encodePayload, examples, type DeviceView, type PayloadOf,
 import { CLOUD_PASSWORD } from "../cloud/src/broker/test-kit.fixture.js";
 import { listeningPorts, runCloud, waitFor, waitForReady, type ReadyLine } from "./support/cloud-process.js";
 import { ensureBuilt, freePort, stopProcess } from "./support/processes.js";
-import { loginCookie } from "./support/login.js";
+import { loginCookie, sessionRequest, type SessionReply } from "./support/login.js";
 import { requireTool } from "./support/tools.js";
 
 const ADMIN_PASSWORD = "mat-khau-admin-ngoai-1";
@@ -35,11 +35,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
   const dataDir = () => join(dir, "data");
   const brokerDir = () => join(dir, "mosquitto");
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-    const r = await fetch(ready.httpUrl + path, { method, headers: { cookie: admin, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await r.text();
-    return { status: r.status, json: (text ? JSON.parse(text) : undefined) as T };
-  }
+  const api = <T>(method: string, path: string, body?: unknown): Promise<SessionReply<T>> => sessionRequest<T>(ready.httpUrl, admin, method, path, body);
 
   /** `loa-cloud export-mosquitto` on the data dir, as docs/cloud.md step 2; the files readable by mosquitto's user. */
   async function exportFiles(): Promise<string> {

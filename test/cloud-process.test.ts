@@ -14,6 +14,7 @@ import { createTopics, examples, type StatusBirth } from "@loa/shared";
 import { generateTone } from "../cloud/src/adapters/ffmpeg/tone.js";
 import { verifyMosquittoHash } from "../cloud/src/broker/mosquitto-passwd.js";
 import { openSse, runCloud, startCloudProcess, waitFor, type CloudProcess, type SseEvent } from "./support/cloud-process.js";
+import { sessionRequest, type SessionReply } from "./support/login.js";
 import { ensureBuilt, stopProcess } from "./support/processes.js";
 
 const ADMIN_PASSWORD = "matkhau-thu-nghiem-1";
@@ -35,28 +36,16 @@ async function start(env: Record<string, string>): Promise<CloudProcess> {
 }
 
 interface Api {
-  req(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }>;
+  req(method: string, path: string, body?: unknown): Promise<SessionReply<unknown>>;
   cookie: string;
 }
 
+/** Log in as admin: a client in that session, or the refused login's status. */
 async function login(base: string, password: string): Promise<Api | number> {
   const r = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password }) });
   if (r.status !== 200) return r.status;
   const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-  return {
-    cookie,
-    req: async (method, path, body) => {
-      const res = await fetch(`${base}${path}`, { method, headers: { cookie, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
-    },
-  };
+  return { cookie, req: (method, path, body) => sessionRequest(base, cookie, method, path, body) };
 }
 
 function mustLogin(a: Api | number): Api {

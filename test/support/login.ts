@@ -4,3 +4,29 @@ export async function loginCookie(baseUrl: string, username: string, password: s
   if (!res.ok) throw new Error(`login as ${username}: ${res.status}`);
   return (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
 }
+
+export interface SessionReply<T> {
+  status: number;
+  /** A 2xx status. */
+  ok: boolean;
+  text: string;
+  /** The body parsed as JSON (undefined when empty or not JSON). */
+  json: T;
+}
+
+/** A request in the session of `cookie`, `body` sent as JSON; whatever the status, the reply as it came. */
+export async function sessionRequest<T = unknown>(baseUrl: string, cookie: string, method: string, path: string, body?: unknown): Promise<SessionReply<T>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { cookie, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, ok: res.ok, text, json: json as T };
+}
