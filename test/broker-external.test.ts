@@ -4,7 +4,6 @@
  * Mosquitto accepts any SUBSCRIBE and withholds what the ACL does not let a client read, so a denied
  * subscription shows as nothing delivered, and a denied publish is dropped without disconnecting.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SystemClock, encodePayload, examples, type PayloadOf, type StatusBirth } from "@loa/shared";
 import { CloudMqttClient } from "../cloud/src/adapters/mqtt/cloud-mqtt-client.js";
 import { CLOUD_PASSWORD, catalogOf, deviceWithToken, silentLog } from "../cloud/src/broker/test-kit.fixture.js";
-import { freePort } from "./support/processes.js";
+import { freePort, spawnChild, stopProcess, type ChildRun } from "./support/processes.js";
 import { exportMosquitto } from "../cloud/src/cli/export-mosquitto.js";
 import { Presence } from "../cloud/src/core/presence.js";
 import { requireTool } from "./support/tools.js";
@@ -26,7 +25,7 @@ const birth: StatusBirth = { online: true, bootId: "boot_ext", agentVersion: "0.
 describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported files", () => {
   let dir = "";
   let port = 0;
-  let mosquitto: ChildProcess | undefined;
+  let mosquitto: ChildRun | undefined;
   let cloud: CloudMqttClient;
   let presence: Presence;
   const inbox: Array<{ kind: string; deviceId: string; payload: unknown }> = [];
@@ -45,7 +44,7 @@ describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported
     expect(res.devices).toEqual(["dev_a", "dev_b"]);
     chmodSync(res.files.passwd, 0o644);
     chmodSync(join(dir, "data"), 0o777);
-    mosquitto = spawn("mosquitto", ["-c", res.files.conf], { stdio: "ignore" });
+    mosquitto = spawnChild("mosquitto", ["-c", res.files.conf]);
     cloud = new CloudMqttClient({ url: `mqtt://127.0.0.1:${port}`, password: CLOUD_PASSWORD, clock: new SystemClock(), log: silentLog, reconnectPeriodMs: 100, connectTimeoutMs: 10_000 });
     presence = new Presence({ clock: new SystemClock(), log: silentLog });
     cloud.on("status", (id, p, meta) => presence.onStatus(id, p, meta));
@@ -60,13 +59,7 @@ describe.skipIf(!requireTool("mosquitto"))("external Mosquitto with the exported
 
   afterAll(async () => {
     await cloud?.close();
-    const proc = mosquitto;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((resolve) => proc.once("exit", resolve));
-      proc.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
-      if (!done) proc.kill("SIGKILL");
-    }
+    if (mosquitto) await stopProcess(mosquitto, 3000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

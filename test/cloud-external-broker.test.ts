@@ -5,7 +5,6 @@
  * The order is the one docs/cloud.md gives an operator: the cloud's first start creates the catalogue (it
  * waits for the broker meanwhile), export, run Mosquitto; after provisioning, export again and SIGHUP it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopics, encodePayload, examples, type DeviceView, type PayloadOf, type StatusBirth } from "@loa/shared";
 import { CLOUD_PASSWORD } from "../cloud/src/broker/test-kit.fixture.js";
 import { listeningPorts, runCloud, waitFor, waitForReady, type ReadyLine } from "./support/cloud-process.js";
-import { ensureBuilt, freePort, stopProcess } from "./support/processes.js";
+import { ensureBuilt, freePort, killProcess, spawnChild, stopProcess, type ChildRun } from "./support/processes.js";
 import { loginCookie, sessionRequest, type SessionReply } from "./support/login.js";
 import { requireTool } from "./support/tools.js";
 
@@ -24,7 +23,7 @@ const topics = createTopics();
 describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real Mosquitto", () => {
   let dir = "";
   let port = 0;
-  let mosquitto: ChildProcess | undefined;
+  let mosquitto: ChildRun | undefined;
   let cloud: ReturnType<typeof runCloud> | undefined;
   let ready: ReadyLine;
   let admin = "";
@@ -50,16 +49,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
   }
 
   function startMosquitto(): void {
-    mosquitto = spawn("mosquitto", ["-c", join(brokerDir(), "mosquitto.conf")], { stdio: "ignore" });
-  }
-
-  async function stopMosquitto(signal: NodeJS.Signals): Promise<void> {
-    const proc = mosquitto;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once("exit", resolve));
-    proc.kill(signal);
-    const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
-    if (!done) proc.kill("SIGKILL");
+    mosquitto = spawnChild("mosquitto", ["-c", join(brokerDir(), "mosquitto.conf")]);
   }
 
   async function deviceState(): Promise<DeviceView | undefined> {
@@ -85,7 +75,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
   afterAll(async () => {
     await device?.endAsync(true).catch(() => undefined);
     if (cloud) await stopProcess(cloud);
-    await stopMosquitto("SIGTERM");
+    if (mosquitto) await stopProcess(mosquitto, 3000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -108,7 +98,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
     deviceId = created.json.device.id;
     expect(created.json.edgeConfig.mqttUrl).toBe(`mqtt://127.0.0.1:${port}`);
     expect(await exportFiles()).toContain("1 device(s) in the password file.");
-    mosquitto?.kill("SIGHUP");
+    mosquitto?.proc.kill("SIGHUP");
     // Mosquitto re-reads passwd on SIGHUP in its own time: retry a one-shot login until it takes the token.
     await waitFor(async () => {
       const probe = await connectAsync(`mqtt://127.0.0.1:${port}`, { username: deviceId, password: token, reconnectPeriod: 0, connectTimeout: 2000 }).catch(() => undefined);
@@ -161,7 +151,7 @@ describe.skipIf(!requireTool("mosquitto"))("loa-cloud with MQTT_URL and a real M
   it("Mosquitto killed and restarted: the cloud reconnects, the device is online again and its messages get through", async () => {
     const dev = device;
     if (!dev) throw new Error("no device from the previous test");
-    await stopMosquitto("SIGKILL");
+    if (mosquitto) await killProcess(mosquitto);
     await waitFor(async () => ((await api("GET", "/healthz")).status === 503 ? true : undefined), "healthz to report the lost MQTT connection");
     startMosquitto();
     await waitFor(async () => ((await api("GET", "/healthz")).status === 200 ? true : undefined), "the cloud to reconnect", 15_000);

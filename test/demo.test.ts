@@ -4,36 +4,24 @@
  * all of them; the second run reuses the data (nothing seeded twice, the same receivers) and confirms a
  * new broadcast. DEMO_EXIT_AFTER_CONFIRM=1 makes each run end on its own with exit 0.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, ROOT } from "./support/processes.js";
+import { ensureBuilt, spawnNode } from "./support/processes.js";
 
 let dir = "";
 
-function runDemo(): Promise<{ code: number | null; out: string; err: string }> {
+async function runDemo(): Promise<{ code: number | null; out: string; err: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LOA_") && !k.startsWith("DEMO_") && k !== "MQTT_URL"));
-  const proc = spawn(process.execPath, ["scripts/demo.mjs"], {
-    cwd: ROOT,
-    env: {
-      ...env, LOA_DATA_DIR: dir, LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off",
-      DEMO_RECEIVERS: "3", DEMO_LEAD_S: "15", DEMO_EXIT_AFTER_CONFIRM: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const run = spawnNode(["scripts/demo.mjs"], {
+    ...env, LOA_DATA_DIR: dir, LOA_HTTP_PORT: "0", LOA_MQTT_PORT: "0", LOA_MQTT_WS_PORT: "off",
+    DEMO_RECEIVERS: "3", DEMO_LEAD_S: "15", DEMO_EXIT_AFTER_CONFIRM: "1",
   });
-  let out = "";
-  let err = "";
-  proc.stdout.on("data", (b: Buffer) => (out += b.toString("utf8")));
-  proc.stderr.on("data", (b: Buffer) => (err += b.toString("utf8")));
-  const killer = setTimeout(() => proc.kill("SIGKILL"), 170_000);
-  return new Promise((resolve) =>
-    proc.once("exit", (code) => {
-      clearTimeout(killer);
-      resolve({ code, out, err });
-    }),
-  );
+  const killer = setTimeout(() => run.proc.kill("SIGKILL"), 170_000);
+  const code = await run.exited;
+  clearTimeout(killer);
+  return { code, out: run.stdout(), err: run.stderr() };
 }
 
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import { playsOf } from "../../firmware-sim/src/demo/watch.js";
 import { startCloudProcess, type CloudProcess } from "./cloud-process.js";
 import { adminApi, createArea, ownAreaId } from "./admin-api.js";
 import { fleetControl, startFleetProcess, type FleetControl, type FleetProcess } from "./fleet-process.js";
-import { freePort, stopProcess } from "./processes.js";
+import { freePort, killProcess, stopProcess } from "./processes.js";
 import { until } from "./wait.js";
 
 const PASSWORD = "mat-khau-e2e-tien-trinh-1";
@@ -62,10 +62,7 @@ export class E2eSystem {
 
   /** kill -9: no shutdown path at all (no offline status, no flush beyond what was already durable). */
   async killCloud(): Promise<void> {
-    const c = this.cloud;
-    if (!c) return;
-    c.proc.kill("SIGKILL");
-    await c.exited;
+    if (this.cloud) await killProcess(this.cloud);
   }
 
   private async setup(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * What the cross-part tests share about processes (ARCHITECTURE §9): the compiled workspaces brought up to
- * date before a test runs them, a compiled binary started as a child with its output kept, a wait for the
- * line it prints when ready, a free loopback port for a server that must come back on the same port, and a
- * stop that always ends a child (SIGTERM, then SIGKILL).
+ * date before a test runs them, a child (a compiled binary, mosquitto) started with its output kept, a wait
+ * for the line it prints when ready, a free loopback port for a server that must come back on the same port,
+ * a stop that always ends a child (SIGTERM, then SIGKILL) and a kill -9.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -66,6 +66,12 @@ export async function freePort(): Promise<number> {
   return addr.port;
 }
 
+/** kill -9: no shutdown path at all (like a power cut); resolves once the process is gone. */
+export async function killProcess(p: { proc: ChildProcess; exited: Promise<number | null> }): Promise<void> {
+  if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill("SIGKILL");
+  await p.exited;
+}
+
 /** SIGTERM (a cloud or fleet then shuts down safely), SIGKILL after `graceMs`; the exit code, null when killed by a signal. */
 export async function stopProcess(p: { proc: ChildProcess; exited: Promise<number | null> }, graceMs = 8000): Promise<number | null> {
   if (p.proc.exitCode !== null || p.proc.signalCode !== null) return p.proc.exitCode;
@@ -85,15 +91,20 @@ export interface ChildRun {
   stderr(): string;
 }
 
-/** `node <args>` run from ROOT (a bin script of a workspace, then its arguments); `env` defaults to this process's. */
-export function spawnNode(args: readonly string[], env?: NodeJS.ProcessEnv): ChildRun {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+/** `command <args>` run from ROOT, stdout and stderr kept; `env` defaults to this process's. */
+export function spawnChild(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildRun {
+  const proc = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
   proc.stderr?.on("data", (b: Buffer) => (err += b.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return { proc, exited, stdout: () => out, stderr: () => err };
+}
+
+/** `node <args>` (a bin script of a workspace, then its arguments), as spawnChild. */
+export function spawnNode(args: readonly string[], env?: NodeJS.ProcessEnv): ChildRun {
+  return spawnChild(process.execPath, args, env);
 }
 
 /**

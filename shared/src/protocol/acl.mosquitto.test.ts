@@ -1,10 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/support/processes.js";
+import { freePort, spawnChild, stopProcess, type ChildRun } from "../../../test/support/processes.js";
 import { requireTool } from "../../../test/support/tools.js";
 import { isAllowed, mosquittoAclText } from "./acl.js";
 import { EXAMPLE_SHA256 as SHA } from "./examples.js";
@@ -56,7 +56,7 @@ function collectUntil(client: MqttClient, sentinel: string): Promise<string[]> {
 
 describe.skipIf(!requireTool("mosquitto") || !requireTool("mosquitto_passwd"))("mosquitto with the exported ACL", () => {
   let dir = "";
-  let broker: ChildProcess | undefined;
+  let broker: ChildRun | undefined;
   let port = 0;
   const clients: MqttClient[] = [];
 
@@ -72,7 +72,7 @@ describe.skipIf(!requireTool("mosquitto") || !requireTool("mosquitto_passwd"))("
     const conf = [`listener ${port} 127.0.0.1`, "allow_anonymous false", `password_file ${passwd}`, `acl_file ${join(dir, "acl")}`];
     writeFileSync(join(dir, "conf"), `${conf.join("\n")}\n`);
     for (const f of ["passwd", "acl", "conf"]) chmodSync(join(dir, f), 0o644);
-    broker = spawn("mosquitto", ["-c", join(dir, "conf")], { stdio: "ignore" });
+    broker = spawnChild("mosquitto", ["-c", join(dir, "conf")]);
     for (let i = 0; i < 50; i++) {
       try {
         const probe = await connectAsync(`mqtt://127.0.0.1:${port}`, { username: CLOUD, password: "pc", reconnectPeriod: 0 });
@@ -87,11 +87,7 @@ describe.skipIf(!requireTool("mosquitto") || !requireTool("mosquitto_passwd"))("
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.endAsync(true)));
-    if (broker && broker.exitCode === null) {
-      const exited = new Promise((resolve) => broker?.once("exit", resolve));
-      broker.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    }
+    if (broker) await stopProcess(broker, 3000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
