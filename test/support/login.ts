@@ -22,11 +22,17 @@ export async function sessionRequest<T = unknown>(baseUrl: string, cookie: strin
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  let json: unknown;
+  return { status: res.status, ok: res.ok, text, json: jsonOf(text) as T };
+}
+
+/**
+ * The body parsed, or undefined when empty or not JSON (as cloud/src/http/harness.fixture.ts replyOf, not
+ * imported from there: it would load the cloud's HTTP app into tests that only run the binary).
+ */
+function jsonOf(text: string): unknown {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: res.status, ok: res.ok, text, json: json as T };
 }
