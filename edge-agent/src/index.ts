@@ -9,6 +9,7 @@ export { agentOptionsOf, agentVersion, ampFromConfig, buildEdge, sinkFromConfig,
 export { ConfigError, loadConfig, parseConfig, ENV_VARS, type EdgeConfig, type LoadedConfig } from "./core/config.js";
 export { REBOOT_EXIT_CODE } from "./core/commands.js";
 export { NoAmplifier } from "./core/no-amplifier.js";
+export { REAL_CLOCK_FINE_WAIT_MS, StartLine, type StartLineDeps } from "./core/start-line.js";
 export type { PlayerEvent, PlayerOptions } from "./core/player-types.js";
 
 export { MqttJsLink, type MqttJsLinkDeps } from "./adapters/mqtt/mqtt-js-link.js";

@@ -14,6 +14,7 @@ import { MqttJsLink } from "./adapters/mqtt/mqtt-js-link.js";
 import { NodeHostMetrics } from "./adapters/system/node-host-metrics.js";
 import { Agent, type AgentOptions } from "./core/agent.js";
 import type { EdgeConfig } from "./core/config.js";
+import type { StartLine } from "./core/start-line.js";
 import type { Amplifier } from "./ports/amplifier.js";
 import type { AudioSink, Decoder } from "./ports/audio.js";
 import type { Link } from "./ports/link.js";
@@ -78,6 +79,8 @@ export interface BuildEdgeOptions {
   sink?: AudioSink;
   decoder?: Decoder;
   options?: Partial<AgentOptions>;
+  /** One StartLine shared by the receivers of a process (fleet simulator); default: the agent's own. */
+  startLine?: StartLine;
 }
 
 export interface EdgeRuntime {
@@ -107,6 +110,7 @@ export async function buildEdge(config: EdgeConfig, o: BuildEdgeOptions): Promis
     decoder: o.decoder ?? new FfmpegDecoder({ log: log.child({ ns: "edge.decoder" }) }),
     sink, host: new NodeHostMetrics(), agentVersion: version, startedAt, exit: o.exit,
     options: { ...agentOptionsOf(config), ...o.options },
+    ...(o.startLine ? { startLine: o.startLine } : {}),
   });
   return {
     agent,

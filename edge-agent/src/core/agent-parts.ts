@@ -19,6 +19,7 @@ import { NoAmplifier } from "./no-amplifier.js";
 import { Outbox } from "./outbox.js";
 import { PlanStore } from "./plan-store.js";
 import { Player } from "./player.js";
+import type { StartLine } from "./start-line.js";
 import type { HandledPlays, PlayerEvent, PlayerOptions } from "./player-types.js";
 import { Reporter } from "./reporter.js";
 import { Telemetry } from "./telemetry.js";
@@ -83,6 +84,8 @@ export interface PartsDeps {
   /** Epoch ms the process started (telemetry uptime); default clock.now() at construction. */
   startedAt?: number;
   options?: Partial<AgentOptions>;
+  /** Where plays start at their second; the fleet simulator shares one among its receivers (start-line.ts). */
+  startLine?: StartLine;
 }
 
 export interface PartsHooks {
@@ -178,6 +181,7 @@ export class AgentParts {
       emit,
       handled,
       log,
+      ...(this.deps.startLine ? { startLine: this.deps.startLine } : {}),
       options: {
         defaultVolume: o.defaultVolume,
         idleOffS: o.idleOffS,

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Amplifier, AmpFaultCode } from "../ports/amplifier.js";
 import type { AudioSink, Decoder } from "../ports/audio.js";
 import type { Interrupter } from "./priorities.js";
+import type { StartLine } from "./start-line.js";
 
 /** One play of the device plan, `loa/v1/dev/{id}/plan` items[] (ARCHITECTURE §3). */
 export interface PlanItem {
@@ -110,6 +111,8 @@ export interface PlayerDeps {
   handled: HandledPlays;
   log: Logger;
   options?: Partial<PlayerOptions>;
+  /** Where plays start at their second; players of one process may share one (the fleet simulator). */
+  startLine?: StartLine;
 }
 
 /** What plays now, for telemetry. */

@@ -45,6 +45,7 @@ import {
   type ToneRequest,
   type ToneResult,
 } from "./player-types.js";
+import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "./start-line.js";
 import { PlayerError, playTone, type ToneContext } from "./test-tone.js";
 import { errorOf, firstData, PlayAborted, throwIfAborted, waitUntil, Waker } from "./waits.js";
 
@@ -90,6 +91,7 @@ export class Player {
   private readonly amp: AmpControl;
   private readonly arbiter: Arbiter;
   private readonly waker: Waker;
+  private readonly startLine: StartLine;
   private readonly entries = new Map<string, Entry>();
   private readonly runs = new Set<Promise<void>>();
   private readonly emitFn: PlayerDeps["emit"];
@@ -108,12 +110,13 @@ export class Player {
     this.log = deps.log;
     this.emitFn = deps.emit;
     const realTime = deps.clock instanceof SystemClock;
-    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? 15 : 0, armAheadMs: realTime ? 250 : 0, ...deps.options };
+    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? REAL_CLOCK_FINE_WAIT_MS : 0, armAheadMs: realTime ? 250 : 0, ...deps.options };
     this.amp = new AmpControl(deps.amp, deps.clock, deps.log, this.opts.idleOffS * 1000);
     // On the real clock a zero-delay timer costs 1 ms or more; the next loop turn is enough there.
     this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
     this.arbiter = new Arbiter(this.later);
     this.waker = new Waker(deps.clock);
+    this.startLine = deps.startLine ?? new StartLine({ clock: deps.clock, fineWaitMs: this.opts.fineWaitMs });
     this.tone = {
       clock: this.clock, amp: this.amp, arbiter: this.arbiter, decoder: this.decoder, sink: this.sink,
       cloudNow: () => this.cloudNow(), rest: () => this.rest(),
@@ -162,6 +165,7 @@ export class Player {
   /** The clock offset changed (sync_time): every waiting play re-computes its wait. */
   reschedule(): void {
     this.waker.poke();
+    this.startLine.poke();
   }
 
   /** cmd stop: cut what plays now (a play or a test tone). False when nothing plays. */
@@ -249,8 +253,8 @@ export class Player {
       if (!this.arbiter.holder) e.prepared = this.sink.prepare?.({ playId: e.id, durationMs: e.item.media.durationMs });
       await this.waitUntilCloud(e.atMs - this.opts.armAheadMs, e.ctl.signal);
       e.phase = "queued";
-      const { unmute } = await this.arm(e);
-      await this.perform(e, e.job, unmute);
+      const { unmute, handle } = await this.arm(e, e.job);
+      await this.perform(e, e.job, handle, unmute);
     } catch (err) {
       this.failed(e, err);
     } finally {
@@ -332,15 +336,15 @@ export class Player {
 
   /**
    * Everything before the first sample, done ahead (from `at - armAheadMs`): take the speaker, let the warm-up
-   * end, ask for the unmute. The instant `at` itself then only starts the sink, so a start lands within a
-   * millisecond or two of `at` even where a thousand players share one process (the fleet simulator), and on a
-   * board the unmute's Modbus write (~10 ms at 9600 baud) is done before the first word. An emergency thus
-   * takes the speaker up to armAheadMs before its `at`; a play
-   * it pre-empts before its first sample was never on air, so it queues again and starts after the emergency.
-   * Gives the unmute in flight, whose failure is reported after play_started (the play goes on, ampFailure
-   * "play"); wrapped, as an async function would wait for a promise it returns.
+   * end, ask for the unmute; then the StartLine starts the sink at `at` (start-line.ts), so a start lands within
+   * a millisecond or two of `at` even where 500 players share one process (the fleet simulator), and on a board
+   * the unmute's Modbus write (~10 ms at 9600 baud) is done before the first word. An emergency thus takes the
+   * speaker up to armAheadMs before its `at`; a play it pre-empts before its first sample was never on air, so
+   * it queues again and starts after the emergency. Gives the sink's handle and the unmute in flight, whose
+   * failure is reported after play_started (the play goes on, ampFailure "play"); wrapped, as an async function
+   * would wait for a promise it returns.
    */
-  private async arm(e: Entry): Promise<{ unmute: Promise<{ err: unknown } | undefined> }> {
+  private async arm(e: Entry, job: DecodeJob): Promise<{ unmute: Promise<{ err: unknown } | undefined>; handle: PlayHandle }> {
     for (;;) {
       await this.acquire(e);
       await this.waitForWarmup(e);
@@ -350,9 +354,21 @@ export class Player {
         this.ampFault(e, e.amp.error);
       }
       const unmute = this.amp.startPlay(e.item.volume ?? this.opts.defaultVolume).then(() => undefined, (err: unknown) => ({ err }));
-      await this.waitUntilCloud(e.atMs, e.ctl.signal);
-      if (!this.yielded(e)) return { unmute };
+      const handle = await this.startLine.at(() => this.cloudNow(), e.atMs, () => this.startSink(e, job), e.ctl.signal);
+      if (handle) return { unmute, handle };
+      this.yielded(e);
     }
+  }
+
+  /** At `at`, called by the StartLine: the first sample goes out (unless pre-empted before it: undefined). */
+  private startSink(e: Entry, job: DecodeJob): PlayHandle | undefined {
+    if (e.interruptedBy?.kind === "play") return undefined;
+    throwIfAborted(e.ctl.signal);
+    e.phase = "playing";
+    const handle = this.sink.play(job.pcm, { playId: e.id, durationMs: e.item.media.durationMs });
+    e.handle = handle;
+    if (e.interruptedBy !== undefined) handle.stop();
+    return handle;
   }
 
   /** Pre-empted by a play before its first sample: give the speaker back to queue again (see arm). */
@@ -363,21 +379,17 @@ export class Player {
     return true;
   }
 
-  private async perform(e: Entry, job: DecodeJob, unmute: Promise<{ err: unknown } | undefined>): Promise<void> {
-    throwIfAborted(e.ctl.signal);
-    e.phase = "playing";
-    const handle = this.sink.play(job.pcm, { playId: e.id, durationMs: e.item.media.durationMs });
-    e.handle = handle;
-    if (e.interruptedBy !== undefined) handle.stop();
+  private async perform(e: Entry, job: DecodeJob, handle: PlayHandle, unmute: Promise<{ err: unknown } | undefined>): Promise<void> {
     let startedLocal: number;
     try {
       startedLocal = await handle.started;
     } catch (err) {
       throw new PlayFailure("sink_failed", errorMessage(err));
     }
-    // The play_started report waits one loop turn: where many players share a process (the fleet
-    // simulator) every start due now is made before any of them does its bookkeeping.
+    // The play_started report waits one loop turn, and until no other start is due soon on the StartLine:
+    // where many players share a process (the fleet simulator) bookkeeping never holds a start back.
     await new Promise<void>((resolve) => this.later(resolve));
+    await this.startLine.idle();
     this.announceStart(e, startedLocal);
     void unmute.then((failed) => failed && this.ampFault(e, failed.err));
     const result = await handle.done.catch((err: unknown) => new PlayFailure("sink_failed", errorMessage(err)));

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { FakeClock, SystemClock } from "@loa/shared";
+import { StartLine } from "./start-line.js";
+import { PlayAborted } from "./waits.js";
+
+describe("StartLine (start-line.ts)", () => {
+  it("on a FakeClock starts exactly at the target, resolving with what the start returned", async () => {
+    const clock = new FakeClock(1_000);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    const calls: number[] = [];
+    const p = line.at(() => clock.now(), 6_000, () => (calls.push(clock.now()), "handle"), new AbortController().signal);
+    await clock.advanceTo(5_999);
+    expect(calls).toEqual([]);
+    await clock.advanceTo(6_000);
+    await expect(p).resolves.toBe("handle");
+    expect(calls).toEqual([6_000]);
+  });
+
+  it("rejects with what the start threw, and with PlayAborted when aborted first (the start never runs)", async () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    const failing = line.at(() => clock.now(), 100, () => {
+      throw new Error("sink broke");
+    }, new AbortController().signal).catch((err: unknown) => err);
+    const ctl = new AbortController();
+    let ran = false;
+    const withdrawn = line.at(() => clock.now(), 200, () => (ran = true), ctl.signal).catch((err: unknown) => err);
+    ctl.abort();
+    await clock.advanceTo(300);
+    expect(await failing).toMatchObject({ message: "sink broke" });
+    expect(await withdrawn).toBeInstanceOf(PlayAborted);
+    expect(ran).toBe(false);
+    const late = new AbortController();
+    late.abort();
+    await expect(line.at(() => clock.now(), 400, () => 1, late.signal)).rejects.toBeInstanceOf(PlayAborted);
+  });
+
+  it("a target already past starts at once", async () => {
+    const clock = new FakeClock(5_000);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    await expect(line.at(() => clock.now(), 4_000, () => clock.now(), new AbortController().signal)).resolves.toBe(5_000);
+  });
+
+  it("poke() re-times waiting starts when the caller's clock moved (a new offset to the cloud)", async () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    let offset = 0;
+    const startedAt: number[] = [];
+    const p = line.at(() => clock.now() + offset, 10_000, () => startedAt.push(clock.now()), new AbortController().signal);
+    await clock.advanceTo(1_000);
+    offset = 4_000; // cloud time is 4 s later than we thought: the start comes 4 s sooner on this clock
+    line.poke();
+    await clock.advanceTo(7_000);
+    await p;
+    expect(startedAt).toEqual([6_000]);
+  });
+
+  it("shared by many on the real clock: starts due run back to back before callers resume, within ms of the target", async () => {
+    const clock = new SystemClock();
+    const line = new StartLine({ clock, fineWaitMs: 15 });
+    const target = Date.now() + 200;
+    const order: string[] = [];
+    const stamps: number[] = [];
+    const all = Array.from({ length: 300 }, (_, i) =>
+      line.at(() => clock.now(), target, () => (order.push("start"), stamps.push(Date.now()), i), new AbortController().signal).then((v) => {
+        order.push("after");
+        return v;
+      }),
+    );
+    expect(await Promise.all(all)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    // Starts run back to back; callers resume only between looks. The millisecond may turn in the middle of a
+    // look, leaving the rest for the next turn: at most one such split.
+    const resumedThenStarted = order.filter((o, i) => o === "start" && order[i - 1] === "after").length;
+    expect(resumedThenStarted).toBeLessThanOrEqual(1);
+    expect(Math.min(...stamps)).toBeGreaterThanOrEqual(target);
+    // one synchronous loop: the spread is the loop's own cost, not the scheduling (generous for a loaded machine)
+    expect(Math.max(...stamps) - Math.min(...stamps)).toBeLessThanOrEqual(20);
+  });
+
+  it("idle() waits while a start is due soon (so bookkeeping never holds it back), and not when none is", async () => {
+    const clock = new SystemClock();
+    const line = new StartLine({ clock, fineWaitMs: 15 });
+    const events: string[] = [];
+    await line.idle().then(() => events.push("idle with nothing due"));
+    const soon = line.at(() => clock.now(), Date.now() + 25, () => events.push("start"), new AbortController().signal);
+    const far = new AbortController();
+    const later = line.at(() => clock.now(), Date.now() + 5_000, () => undefined, far.signal).catch((err: unknown) => err);
+    await line.idle().then(() => events.push("idle"));
+    await soon;
+    expect(events).toEqual(["idle with nothing due", "start", "idle"]);
+    far.abort();
+    expect(await later).toBeInstanceOf(PlayAborted);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * Starts things at an exact moment (ARCHITECTURE §2 Play: every receiver on the same second): a timer on the
+ * Clock to `fineWaitMs` before the target, then a look every turn of the event loop, and the start itself
+ * called synchronously from that look, not at the end of a chain of awaits.
+ *
+ * Players may share one StartLine (the fleet simulator runs 500 receivers in a process): one look per turn
+ * then serves them all, and every start due in the same turn runs in one tight loop. What follows a start
+ * (reports, files) waits for `idle()`: until no other start is due soon, so bookkeeping never holds a start
+ * back. A receiver on its own board has its own line; the fleet passes one in.
+ * With a FakeClock (fineWaitMs 0) only the timer is used, so tests stay exact.
+ */
+import type { Clock, TimerHandle } from "@loa/shared";
+import { PlayAborted } from "./waits.js";
+
+/** The fine wait on the real clock: timers alone may fire a few ms late; looking each turn costs little. */
+export const REAL_CLOCK_FINE_WAIT_MS = 15;
+
+/** Node fires timers longer than 2^31-1 ms at once; long waits go in hour-long steps. */
+const MAX_TIMER_MS = 3_600_000;
+
+export interface StartLineDeps {
+  clock: Clock;
+  /** Last stretch before a target looked at every loop turn (15 ms on the real clock; 0 with a FakeClock). */
+  fineWaitMs: number;
+}
+
+interface Waiting {
+  now: () => number;
+  target: number;
+  start: () => unknown;
+  settle: (err: unknown, value?: unknown) => void;
+  timer?: TimerHandle;
+}
+
+export class StartLine {
+  private readonly clock: Clock;
+  private readonly fineWaitMs: number;
+  /** Waiting on their timer. */
+  private readonly timed = new Set<Waiting>();
+  /** Within fineWaitMs of their target: looked at every turn. */
+  private readonly hot = new Set<Waiting>();
+  private looking = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private idleCheck: TimerHandle | undefined;
+
+  constructor(deps: StartLineDeps) {
+    this.clock = deps.clock;
+    this.fineWaitMs = deps.fineWaitMs;
+  }
+
+  /**
+   * Call `start` once `now() >= target` (`now` is the caller's clock, e.g. cloud time) and resolve with what it
+   * returns (reject with what it throws). Rejects with PlayAborted when `signal` aborts first.
+   */
+  at<T>(now: () => number, target: number, start: () => T, signal: AbortSignal): Promise<T> {
+    if (signal.aborted) return Promise.reject(new PlayAborted());
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.drop(w);
+        reject(new PlayAborted());
+      };
+      const w: Waiting = {
+        now, target, start,
+        settle: (err, value) => {
+          signal.removeEventListener("abort", onAbort);
+          if (err === undefined) resolve(value as T);
+          else reject(err);
+        },
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.place(w);
+    });
+  }
+
+  /**
+   * Resolves once no start is due within twice fineWaitMs (at once when none is): work after a start waits
+   * for it, so it never delays a start due a few ms later (clock offsets differ a little between receivers).
+   */
+  idle(): Promise<void> {
+    if (!this.busySoon()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdleLater();
+    });
+  }
+
+  /** The caller's clock moved (a new offset to the cloud): every start waiting on its timer is timed again. */
+  poke(): void {
+    for (const w of [...this.timed]) {
+      this.drop(w);
+      this.place(w);
+    }
+  }
+
+  private busySoon(): boolean {
+    if (this.hot.size > 0) return true;
+    for (const w of this.timed) if (w.target - w.now() <= 2 * this.fineWaitMs) return true;
+    return false;
+  }
+
+  private checkIdleLater(): void {
+    if (this.idleCheck) return;
+    this.idleCheck = this.clock.setTimeout(() => {
+      this.idleCheck = undefined;
+      if (this.busySoon()) return this.checkIdleLater();
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }, Math.max(1, this.fineWaitMs));
+  }
+
+  private place(w: Waiting): void {
+    const left = w.target - w.now();
+    if (left <= 0) return this.fire(w);
+    if (left > this.fineWaitMs) {
+      this.timed.add(w);
+      w.timer = this.clock.setTimeout(() => {
+        this.timed.delete(w);
+        this.place(w);
+      }, Math.min(left - this.fineWaitMs, MAX_TIMER_MS));
+      return;
+    }
+    this.hot.add(w);
+    this.lookNextTurn();
+  }
+
+  private drop(w: Waiting): void {
+    w.timer?.cancel();
+    this.timed.delete(w);
+    this.hot.delete(w);
+  }
+
+  private lookNextTurn(): void {
+    if (this.looking) return;
+    this.looking = true;
+    setImmediate(() => {
+      this.looking = false;
+      const due = [...this.hot].filter((w) => w.now() >= w.target);
+      // The next look is queued before what the starts queue (a sink's own next-turn work), so a start due a
+      // millisecond later does not wait behind it.
+      if (this.hot.size > due.length) this.lookNextTurn();
+      for (const w of due) {
+        this.hot.delete(w);
+        this.fire(w);
+      }
+    });
+  }
+
+  private fire(w: Waiting): void {
+    let value: unknown;
+    try {
+      value = w.start();
+    } catch (err) {
+      return w.settle(err ?? new Error("start failed"));
+    }
+    w.settle(undefined, value);
+  }
+}
