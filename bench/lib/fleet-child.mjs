@@ -15,7 +15,8 @@
 import { readFile } from "node:fs/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
-import { loadProfile } from "@loa/shared";
+import { SystemClock, loadProfile } from "@loa/shared";
+import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "@loa/edge-agent";
 import { SimReceiver, receiverDirs } from "../../firmware-sim/dist/fleet/receiver.js";
 import { PlayLog } from "../../firmware-sim/dist/fleet/play-log.js";
 import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js";
@@ -30,6 +31,8 @@ const playLog = new PlayLog();
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 
+// One start line for the slice, as run-fleet has (plays due together start in one loop).
+const startLine = new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
 const receivers = records.map(
   (record) =>
     new SimReceiver({
@@ -43,11 +46,25 @@ const receivers = records.map(
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
       // A reboot command is not part of any benchmark: the receiver just stays stopped.
       onExit: () => undefined,
+      startLine,
     }),
 );
 
 /** The agent's parts, reached through SimReceiver's runtime (a TypeScript-private field, readable from JS). */
 const outboxOf = (r) => r.runtime?.agent.parts.outbox;
+
+/** LOA_BENCH_VERBOSE: when this process's loop ran between two epoch times (a 1 ms timer's gaps), to stderr. */
+function timeline(from, to) {
+  const ticks = [];
+  const t = setInterval(() => {
+    ticks.push(Date.now() - from);
+    if (Date.now() >= to) {
+      clearInterval(t);
+      const gaps = ticks.flatMap((v, i) => (i > 0 && v - ticks[i - 1] > 4 ? [`${ticks[i - 1]}→${v}`] : []));
+      process.stderr.write(`fleet-child ${process.pid} loop gaps > 4 ms (ms after ${from}): ${gaps.join(" ")}\n`);
+    }
+  }, 1);
+}
 
 /** CPU time (user + system) this process has used, ms. */
 function cpuMs() {
@@ -115,6 +132,7 @@ process.on("message", (m) => {
     setTimeout(() => {
       const a = performance.eventLoopUtilization();
       setTimeout(() => process.send?.({ type: "elu", elu: performance.eventLoopUtilization(a).utilization }), m.to - m.from);
+      if (process.env.LOA_BENCH_VERBOSE) timeline(m.from, m.to);
     }, Math.max(0, m.from - Date.now()));
   } else if (m?.type === "trace") {
     traceLinks();

@@ -122,7 +122,8 @@ export class PlayLogSink implements AudioSink {
   private begin(opts: SinkPlayOptions, local: number): PlayRecord {
     const real = local - this.deps.skewMs();
     this.playing++;
-    this.deps.signal(true);
+    // The emulated amplifier's physics on a later turn: other receivers of the process may start this very ms.
+    setImmediate(() => this.playing > 0 && this.deps.signal(true));
     return this.deps.log.add({
       deviceId: this.deps.deviceId,
       playId: opts.playId,

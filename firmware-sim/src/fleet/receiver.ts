@@ -23,6 +23,7 @@ import {
   type AudioSink,
   type Decoder,
   type EdgeRuntime,
+  type StartLine,
 } from "@loa/edge-agent";
 import { SystemClock, type AmpProfile } from "@loa/shared";
 import type { Logger } from "pino";
@@ -78,6 +79,8 @@ export interface SimReceiverDeps {
   log: Logger;
   agentOptions?: Partial<AgentOptions>;
   reconnect?: { minMs: number; maxMs: number; stableMs: number };
+  /** One StartLine for every receiver of the process, so plays due together start in one loop (start-line.ts). */
+  startLine?: StartLine;
   /** The agent asked to leave the process (cmd reboot): the fleet restarts this receiver instead. */
   onExit: (receiver: SimReceiver, code: number) => void;
 }
@@ -214,6 +217,7 @@ export class SimReceiver implements FleetReceiver {
       log, clock: this.clock, link, amp: hw, sink, decoder,
       exit: (code) => this.deps.onExit(this, code),
       ...(this.deps.agentOptions ? { options: this.deps.agentOptions } : {}),
+      ...(this.deps.startLine ? { startLine: this.deps.startLine } : {}),
     });
   }
 

@@ -2,8 +2,8 @@
  * `startFleet`: provision what is missing, then run N receivers in this process behind the network switch,
  * with the control interface. The CLI (cli.ts), the demo and the end-to-end tests all start fleets this way.
  */
-import type { AgentOptions } from "@loa/edge-agent";
-import { loadProfile, type AmpProfile } from "@loa/shared";
+import { REAL_CLOCK_FINE_WAIT_MS, StartLine, type AgentOptions } from "@loa/edge-agent";
+import { SystemClock, loadProfile, type AmpProfile } from "@loa/shared";
 import type { Logger } from "pino";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -20,9 +20,11 @@ export const DEFAULT_STATE_FILE = ".loa-fleet.json";
 
 /**
  * Light timers for big fleets (ARCHITECTURE §3 telemetry default 30 s; the amplifier is polled every 30 s
- * instead of 5 s): 1,000 receivers then make about 70 timer wake-ups a second between them.
+ * instead of 5 s): 1,000 receivers then make about 70 timer wake-ups a second between them. The amplifiers
+ * are powered 1.5 s earlier than a board's 300 ms margin: 500 emulated amplifiers answering in one process
+ * take a few hundred ms to power on together, and a play waits for its amplifier's warm-up (player.ts).
  */
-export const FLEET_AGENT_DEFAULTS: Partial<AgentOptions> = { ampPollMs: 30_000, telemetryIntervalS: 30 };
+export const FLEET_AGENT_DEFAULTS: Partial<AgentOptions> = { ampPollMs: 30_000, telemetryIntervalS: 30, player: { ampMarginMs: 1_500 } };
 
 export interface FleetOptions {
   /** `http://host:port` of the cloud. */
@@ -79,6 +81,8 @@ export async function startFleet(o: FleetOptions): Promise<RunningFleet> {
   const mqttUrl = await network.start();
   const playLog = new PlayLog();
   const profiles = await loadProfiles(provision.receivers);
+  // One start line for the whole fleet: plays due together start in one loop (edge-agent start-line.ts).
+  const startLine = new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
   const receivers = provision.receivers.map(
     (record) =>
       new SimReceiver({
@@ -87,6 +91,7 @@ export async function startFleet(o: FleetOptions): Promise<RunningFleet> {
         log: o.log.child({ deviceId: record.deviceId }),
         agentOptions: { ...FLEET_AGENT_DEFAULTS, ...o.agent },
         ...(o.reconnect ? { reconnect: o.reconnect } : {}),
+        startLine,
         onExit: (r) => fleet?.reboot(r),
       }),
   );
