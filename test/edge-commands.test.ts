@@ -117,7 +117,7 @@ describe("receiver commands", () => {
     expect(writes(since)[0]).toEqual([MUTE, 1]);
   });
 
-  it("the safe stop during a play ramps the volume down, mutes and powers off", { timeout: 30_000 }, async () => {
+  it("the safe stop during a play mutes, sets the volume to 0 (one write: nothing is heard), mutes and powers off", { timeout: 30_000 }, async () => {
     const media = cloud.addMedia(await makeBulletin(dir, "s", 440, 4_000), 4_000);
     const at = Math.ceil((Date.now() + 2_500) / 100) * 100;
     await cloud.publishPlan({ version: 1, serverTime: new Date().toISOString(), items: [{ playId: `bc_s:${at}`, at: new Date(at).toISOString(), priority: "normal", volume: 60, media }] });
@@ -127,9 +127,9 @@ describe("receiver commands", () => {
     await edge.agent.stop();
     const tail = writes(since);
     const volumes = tail.filter(([a]) => a === VOLUME).map(([, v]) => v);
-    expect(volumes.length).toBeGreaterThan(3);
-    expect(volumes).toEqual([...volumes].sort((a, b) => b - a));
-    expect(volumes[volumes.length - 1]).toBe(0);
+    // The play is cut and the amplifier muted first; a ramp down would then be heard by nobody (docs/amplifier.md).
+    expect(tail.findIndex(([a, v]) => a === MUTE && v === 1)).toBeLessThan(tail.findIndex(([a]) => a === VOLUME));
+    expect(volumes).toEqual([0]);
     expect(tail.slice(-2)).toEqual([[MUTE, 1], [POWER, 0]]);
     expect(edge.playerEvents.find((e) => e.type === "play_interrupted")).toMatchObject({ playId: `bc_s:${at}` });
     expect(edge.agent.parts.plans.play(`bc_s:${at}`)?.status).toBe("interrupted");
