@@ -386,10 +386,9 @@ export class Player {
     } catch (err) {
       throw new PlayFailure("sink_failed", errorMessage(err));
     }
-    // The play_started report waits one loop turn, and until no other start is due soon on the StartLine:
-    // where many players share a process (the fleet simulator) bookkeeping never holds a start back.
+    // The play_started report waits one loop turn (the StartLine resolved only once no other start was due
+    // soon): where many players share a process (the fleet simulator) bookkeeping never holds a start back.
     await new Promise<void>((resolve) => this.later(resolve));
-    await this.startLine.idle();
     this.announceStart(e, startedLocal);
     void unmute.then((failed) => failed && this.ampFault(e, failed.err));
     const result = await handle.done.catch((err: unknown) => new PlayFailure("sink_failed", errorMessage(err)));

@@ -5,8 +5,9 @@
  *
  * Players may share one StartLine (the fleet simulator runs 500 receivers in a process): one look per turn
  * then serves them all, and every start due in the same turn runs in one tight loop. What follows a start
- * (reports, files) waits for `idle()`: until no other start is due soon, so bookkeeping never holds a start
- * back. A receiver on its own board has its own line; the fleet passes one in.
+ * waits until no other start is due soon: `at()` resolves only then (the start itself already happened), so
+ * the callers' bookkeeping (reports, files) never holds a start back. A receiver on its own board has its own
+ * line; the fleet passes one in.
  * With a FakeClock (fineWaitMs 0) only the timer is used, so tests stay exact.
  */
 import type { Clock, TimerHandle } from "@loa/shared";
@@ -50,7 +51,8 @@ export class StartLine {
 
   /**
    * Call `start` once `now() >= target` (`now` is the caller's clock, e.g. cloud time) and resolve with what it
-   * returns (reject with what it throws). Rejects with PlayAborted when `signal` aborts first.
+   * returns (reject with what it throws) once the line is idle (see idle()). Rejects with PlayAborted when
+   * `signal` aborts before the start.
    */
   at<T>(now: () => number, target: number, start: () => T, signal: AbortSignal): Promise<T> {
     if (signal.aborted) return Promise.reject(new PlayAborted());
@@ -63,8 +65,7 @@ export class StartLine {
         now, target, start,
         settle: (err, value) => {
           signal.removeEventListener("abort", onAbort);
-          if (err === undefined) resolve(value as T);
-          else reject(err);
+          void this.idle().then(() => (err === undefined ? resolve(value as T) : reject(err)));
         },
       };
       signal.addEventListener("abort", onAbort, { once: true });

@@ -27,12 +27,10 @@ export class TimingSink implements AudioSink {
   }
 
   play(pcm: Readable, opts: SinkPlayOptions): PlayHandle {
-    const ctl = new AbortController();
     const start = this.clock.now();
-    const length = opts.durationMs !== undefined ? Promise.resolve(opts.durationMs) : countMs(pcm, ctl.signal);
-    // The PCM is not needed: it is drained a turn later, so the start costs only the stamp (a thousand
-    // receivers in one process start within a millisecond of each other, not a stream's end-and-close each).
-    if (opts.durationMs !== undefined) setImmediate(() => drain(pcm));
+    if (opts.durationMs !== undefined) return this.timed(pcm, opts.playId, start, opts.durationMs);
+    const ctl = new AbortController();
+    const length = countMs(pcm, ctl.signal);
     const done = length.then(async (ms) => {
       await sleepUnless(this.clock, start + ms - this.clock.now(), ctl.signal);
       const playedMs = Math.round(Math.min(ms, this.clock.now() - start));
@@ -40,6 +38,27 @@ export class TimingSink implements AudioSink {
       return { playedMs };
     });
     return { started: Promise.resolve(start), done, stop: () => ctl.abort() };
+  }
+
+  /**
+   * The plan's length is known: one timer and nothing else, so a start costs only its stamp (500 receivers
+   * of a fleet process start within a millisecond of each other). The PCM is not needed; it is drained a
+   * turn later.
+   */
+  private timed(pcm: Readable, playId: string, start: number, ms: number): PlayHandle {
+    setImmediate(() => drain(pcm));
+    let end: ((stopped: boolean) => void) | undefined;
+    const done = new Promise<{ playedMs: number }>((resolve) => {
+      const timer = this.clock.setTimeout(() => end?.(false), ms);
+      end = (stopped) => {
+        end = undefined;
+        timer.cancel();
+        const playedMs = Math.round(Math.min(ms, this.clock.now() - start));
+        this.history.add({ playId, startedAt: start, playedMs, stopped });
+        resolve({ playedMs });
+      };
+    });
+    return { started: Promise.resolve(start), done, stop: () => end?.(true) };
   }
 
 }
