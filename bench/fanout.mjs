@@ -107,7 +107,7 @@ async function bareRound({ s, records, bulletin, file, timeoutMs }) {
 
 function fanoutResult(n, main, bulletin, fleet, bare) {
   // Not every receiver reported within the time allowed: the time allowed stands for the total, and fails.
-  const ratio = fleet.ready < n ? Number.POSITIVE_INFINITY : fleet.totalMs / bare.totalMs;
+  const ratio = !bare ? Number.NaN : fleet.ready < n ? Number.POSITIVE_INFINITY : fleet.totalMs / bare.totalMs;
   return result({
     name: main ? "fanout" : `fanout.${n}`,
     figures: {
@@ -116,11 +116,14 @@ function fanoutResult(n, main, bulletin, fleet, bare) {
       fleet_cpu_s: round(fleet.fleetCpuMs / 1000, 1), receiver_cpu_ms_each: round(fleet.fleetCpuMs / n, 2),
       cloud_lag_p99_ms: round(fleet.cloudLagP99), cloud_rss_mb: round(fleet.cloudRssMb, 1), fleet_lag_p99_ms: round(fleet.fleetLagP99),
     },
-    baseline: { all_received_ms: bare.totalMs, median_received_ms: round(bare.medianMs) },
+    baseline: bare ? { all_received_ms: bare.totalMs, median_received_ms: round(bare.medianMs) } : null,
     ratio: Number.isFinite(ratio) ? ratio : null,
     target: main ? "≤ 1.5× the bare fan-out" : "reported (the 1.5× target is for 1,000)",
-    checks: [check(main ? "ratio" : "ratio (reported)", Number.isFinite(ratio) ? ratio : fleet.totalMs / bare.totalMs, 1.5, { enforced: main }), check("receivers ready", fleet.ready, n, { atLeast: true, enforced: main })],
-    notes: "phases: last cmd, media/req and chunk received at a receiver, ms after the API call" + (main ? "" : "; 5,000 simulated receivers share 2 cores with the cloud"),
+    checks: [
+      ...(bare ? [check(main ? "ratio" : "ratio (reported)", Number.isFinite(ratio) ? ratio : fleet.totalMs / bare.totalMs, 1.5, { enforced: main })] : []),
+      check(main ? "receivers ready" : "receivers ready (reported)", fleet.ready, n, { atLeast: true, enforced: main }),
+    ],
+    notes: "phases: last cmd, media/req and chunk received at a receiver, ms after the API call" + (main ? "" : "; 5,000 simulated receivers share 2 cores with the cloud; no bare baseline (it would not fit the suite's budget)"),
   });
 }
 
@@ -158,9 +161,11 @@ runBench("fanout", async ({ dir, smoke, note, emit }) => {
         emit(notOnlineResult(n, fleet));
         continue;
       }
-      note(`fleet of ${n}: ${fleet.totalMs} ms (${JSON.stringify(fleet.phases)}); baseline next`);
-      const bare = await bareRound({ s, records, bulletin, file, timeoutMs });
-      note(`bare ${n}: ${bare.totalMs} ms`);
+      note(`fleet of ${n}: ${fleet.totalMs} ms (${JSON.stringify(fleet.phases)})`);
+      // The bigger round is reported without its own baseline: 5,000 bare subscribers more would not fit the
+      // suite's 10 minutes (the 1,000 row has the comparison).
+      const bare = i === 0 ? await bareRound({ s, records, bulletin, file, timeoutMs }) : undefined;
+      if (bare) note(`bare ${n}: ${bare.totalMs} ms`);
       emit(fanoutResult(n, i === 0, bulletin, fleet, bare));
     }
   } finally {
