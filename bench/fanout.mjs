@@ -111,7 +111,7 @@ function fanoutResult(n, main, bulletin, fleet, bare) {
   return result({
     name: main ? "fanout" : `fanout.${n}`,
     figures: {
-      receivers: n, ready: fleet.ready, bulletin_bytes: bulletin.bytes, chunks: bare.chunks, all_ready_ms: fleet.totalMs, median_ready_ms: round(fleet.medianMs), api_call_ms: fleet.apiMs,
+      receivers: n, ready: fleet.ready, bulletin_bytes: bulletin.bytes, chunks: bare?.chunks ?? Math.ceil(bulletin.bytes / CHUNK), all_ready_ms: fleet.totalMs, median_ready_ms: round(fleet.medianMs), api_call_ms: fleet.apiMs,
       ...fleet.phases, media_rounds: fleet.mediaRounds, chunks_published: fleet.chunksPublished,
       fleet_cpu_s: round(fleet.fleetCpuMs / 1000, 1), receiver_cpu_ms_each: round(fleet.fleetCpuMs / n, 2),
       cloud_lag_p99_ms: round(fleet.cloudLagP99), cloud_rss_mb: round(fleet.cloudRssMb, 1), fleet_lag_p99_ms: round(fleet.fleetLagP99),
