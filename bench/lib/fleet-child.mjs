@@ -7,7 +7,7 @@
  * thousands of receivers.
  *
  * IPC: → {type:"started", ms} once every receiver started; then on request
- *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, ackedSeqs, lag:{p99,max}}
+ *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, ackedSeqs, lag:{p99,max}, rssMb, cpuMs}
  *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs, clockOffsetMs}]}
  *   ← {type:"trace", since} → {type:"trace", trace:{cmd, plan, mediaReq, events, lastChunk (per receiver): epoch ms[]}}
  *   ← {type:"stop"} → stops every receiver safely, then exits.
@@ -42,7 +42,7 @@ const receivers = records.map(
       profile,
       ...receiverDirs(opts.dataDir, undefined, record.deviceId),
       log: log.child({ deviceId: record.deviceId }),
-      agentOptions: { ...FLEET_AGENT_DEFAULTS, ...(opts.agent ?? {}) },
+      agentOptions: { ...FLEET_AGENT_DEFAULTS, ...(opts.agent ?? {}), player: { ...FLEET_AGENT_DEFAULTS.player, ...opts.agent?.player } },
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
       // A reboot command is not part of any benchmark: the receiver just stays stopped.
       onExit: () => undefined,

@@ -16,7 +16,7 @@ import type { TimeSync } from "./time-sync.js";
 export class AgentCommandError extends LoaError {}
 
 export interface AgentCommandDeps {
-  player: Pick<Player, "playNow" | "stop" | "setVolume" | "testTone" | "current">;
+  player: Pick<Player, "playNow" | "stop" | "setVolume" | "testTone" | "current" | "busy">;
   /** null: no amplifier to drive. */
   amp: Amplifier | null;
   timeSync: Pick<TimeSync, "sync">;
@@ -85,8 +85,10 @@ async function ampPower(deps: AgentCommandDeps, args: CommandArgs<"amp_power">):
     await deps.amp.powerOn();
     return { on: true };
   }
-  const playing = deps.player.current();
-  if (playing) throw new AgentCommandError("player_busy", `${playing.playId} is playing: stop it first`);
+  if (deps.player.busy()) {
+    const what = deps.player.current()?.playId ?? "a play about to start";
+    throw new AgentCommandError("player_busy", `${what} is playing: stop it first`);
+  }
   await deps.amp.powerOff();
   return { on: false };
 }

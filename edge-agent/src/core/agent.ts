@@ -182,7 +182,8 @@ export class Agent {
 
   /** Reconnect safety (§5): mute first when nothing plays, then resend what the cloud has not acked. */
   private onOnline(connects: number): Promise<void> {
-    const mute = connects > 1 && !this.parts.player.current() ? this.parts.muteAmp("link reconnect") : Promise.resolve();
+    // busy(), not current(): a play armed to start within armAheadMs has already asked for the unmute.
+    const mute = connects > 1 && !this.parts.player.busy() ? this.parts.muteAmp("link reconnect") : Promise.resolve();
     return mute.then(() => this.parts.sender.reconnected());
   }
 

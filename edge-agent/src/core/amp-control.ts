@@ -49,13 +49,14 @@ export class AmpControl {
     return poweredNow;
   }
 
-  /** At a play's first sample: power (retry, if preparing failed), volume if it differs, unmute. */
+  /** Just before a play's first sample: power (retry, if preparing failed), volume if it differs, unmute. */
   async startPlay(volume: number): Promise<void> {
     this.cancelIdleOff();
     await this.ensurePowered();
     await this.setVolume(volume);
-    await this.run("unmute", () => this.amp.unmute());
+    // Marked before the write: a rest() while it is on the line (the play withdrawn) queues its mute after it.
     this.unmuted = true;
+    await this.run("unmute", () => this.amp.unmute());
   }
 
   /** After a play when nothing else plays: mute, and power off after idleOffMs unless `busy()` by then. */
@@ -77,12 +78,12 @@ export class AmpControl {
     this.idleTimer = undefined;
   }
 
-  /** Agent stopping: ramp down, mute, power off; each step best-effort (ARCHITECTURE §5 safety). */
+  /** Agent stopping: mute, volume 0 (one write, muted), power off; each step best-effort (ARCHITECTURE §5 safety). */
   async shutdown(): Promise<void> {
     this.cancelIdleOff();
     for (const [name, op] of [
-      ["setVolume", () => this.amp.setVolume(0)],
       ["mute", () => this.amp.mute()],
+      ["setVolume", () => this.amp.setVolume(0)],
       ["powerOff", () => this.amp.powerOff()],
     ] as const) {
       await this.run(name, op).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, `amp ${name} at shutdown failed`));

@@ -67,4 +67,37 @@ describe("Player arm phase: speaker and unmute ahead, the sink at `at` (real clo
     expect(started[0]?.t).toBeGreaterThanOrEqual(at + ARM_AHEAD_MS / 2);
     expect(started[1]?.t).toBeGreaterThanOrEqual(at + ARM_AHEAD_MS / 2 + 300);
   });
+
+  it("an emergency arriving while a play is armed starts at once, not at that play's `at`; the armed play follows it", { retry: 2 }, async () => {
+    const { events, player, until } = realPlayer();
+    const at = Date.now() + 1_500;
+    const news = makeItem("news", at, { durationMs: 300 });
+    player.setPlan([news]);
+    await until(() => Date.now() >= at - ARM_AHEAD_MS / 2, 3_000);
+    const alarm = makeItem("alarm", Date.now(), { durationMs: 300, priority: "emergency" });
+    const { at: _at, ...now } = alarm;
+    expect(player.playNow(now)).toBe(true);
+    await until(() => events.filter((e) => e.type === "play_finished").length === 2, 5_000);
+    await player.shutdown();
+
+    expect(events.map((e) => `${e.type} ${"playId" in e ? e.playId.split(":")[0] : ""}`)).toEqual([
+      "play_started alarm", "play_finished alarm", "play_started news", "play_finished news",
+    ]);
+    // The emergency did not wait for the armed play's `at` to get the speaker.
+    expect(events[0]?.t).toBeLessThan(at - ARM_AHEAD_MS / 4);
+  });
+
+  it("cmd stop leaves a play that is only armed alone (nothing is on air): it starts at its `at`", { retry: 2 }, async () => {
+    const { events, player, until } = realPlayer();
+    const at = Date.now() + 1_500;
+    player.setPlan([makeItem("news", at, { durationMs: 300 })]);
+    await until(() => Date.now() >= at - ARM_AHEAD_MS / 2, 3_000);
+    expect(player.busy()).toBe(true);
+    expect(player.current()).toBeNull();
+    expect(player.stop("cmd_1")).toBe(false);
+    await until(() => events.some((e) => e.type === "play_finished"), 3_000);
+    await player.shutdown();
+    expect(events.map((e) => e.type)).toEqual(["play_started", "play_finished"]);
+    expect(events[0]?.t).toBeGreaterThanOrEqual(at);
+  });
 });

@@ -94,7 +94,7 @@ describe("Player commands: play_now, stop, test_tone, shutdown (ARCHITECTURE §3
     expect(h.amp.ops().filter((o) => o.startsWith("setVolume"))).toEqual(["setVolume:30", "setVolume:70", "setVolume:85"]);
   });
 
-  it("shutdown interrupts the play, drops pending ones, then volume 0, mute, power off", async () => {
+  it("shutdown interrupts the play, drops pending ones, then mute, volume 0, power off", async () => {
     const h = makeHarness();
     h.addMedia("news", 10_000);
     const news = makeItem("news", T0 + 10_000, { durationMs: 10_000 });
@@ -104,7 +104,7 @@ describe("Player commands: play_now, stop, test_tone, shutdown (ARCHITECTURE §3
     await h.advance(100);
     await done;
     expect(h.of("play_interrupted")).toEqual([{ type: "play_interrupted", playId: news.playId, playedMs: 2_000, t: T0 + 12_000 }]);
-    expect(h.amp.ops().slice(-3)).toEqual(["setVolume:0", "mute", "powerOff"]);
+    expect(h.amp.ops().slice(-3)).toEqual(["mute", "setVolume:0", "powerOff"]);
     await h.advanceTo(T0 + 120_000);
     expect(h.of("play_started")).toHaveLength(1);
     expect(h.clock.pending()).toBe(0);

@@ -3,16 +3,17 @@
  *
  * Per plan item: at `at - max(warmupMs + ampMarginMs, prerollMs)` it powers the amplifier (muted) and sets
  * the volume, waits for the media, starts ffmpeg and buffers the first PCM (pre-roll); `armAheadMs` before
- * `at` it asks the Arbiter for the speaker (priorities.ts) and the amplifier to unmute; at `at` exactly it
- * hands the PCM to the sink. It reports
- * play_started (real start) and play_finished / play_interrupted / play_failed; past items are play_missed.
+ * `at` it asks the Arbiter for the speaker (priorities.ts) and the amplifier to unmute; at `at` exactly the
+ * StartLine (start-line.ts) hands the PCM to the sink. It reports play_started (real start) and
+ * play_finished / play_interrupted / play_failed; past items are play_missed.
  *
  * Decisions (documented for operators and the cloud):
  * - Media late: the play waits and starts late (play_started{late:true, lateMs}) until `at + mediaGraceMs`
  *   (60 s normal/priority, unlimited emergency), then play_failed{reason:"media_not_ready"}.
  * - Speaker busy: priority goes before normal, same priority in order of `at`; the waiting play starts late
  *   when the speaker frees, up to `at + queueGraceMs` (30 min; unlimited emergency), then
- *   play_failed{reason:"queue_timeout"}. Only an emergency pre-empts (the other gets play_interrupted).
+ *   play_failed{reason:"queue_timeout"}. Only an emergency pre-empts: a play on air gets play_interrupted, a
+ *   play only armed (first sample still ahead) queues again and starts after the emergency.
  * - An item is play_missed when the player first sees it after `at + durationMs` (the receiver was off or
  *   the plan came too late); an item seen within that window starts late (subject to the media grace).
  * - The first sample never goes out before the amplifier's warm-up ended (play_now with the amp off starts
@@ -49,6 +50,9 @@ import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "./start-line.js";
 import { PlayerError, playTone, type ToneContext } from "./test-tone.js";
 import { errorOf, firstData, PlayAborted, throwIfAborted, waitUntil, Waker } from "./waits.js";
 
+/** Speaker and unmute this long before `at` on the real clock (PlayerOptions.armAheadMs). */
+const REAL_CLOCK_ARM_AHEAD_MS = 250;
+
 /** A play ends with this reason; becomes play_failed. */
 class PlayFailure extends Error {
   constructor(readonly reason: PlayFailReason, detail: string) {
@@ -77,6 +81,8 @@ interface Entry extends Contender {
   ampFaultReported: boolean;
   interruptedBy?: Interrupter;
   since?: string;
+  /** Aborted when the play is pre-empted while armed (speaker held, first sample not yet out). */
+  arming?: AbortController;
 }
 
 export class Player {
@@ -110,7 +116,7 @@ export class Player {
     this.log = deps.log;
     this.emitFn = deps.emit;
     const realTime = deps.clock instanceof SystemClock;
-    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? REAL_CLOCK_FINE_WAIT_MS : 0, armAheadMs: realTime ? 250 : 0, ...deps.options };
+    this.opts = { ...DEFAULT_PLAYER_OPTIONS, fineWaitMs: realTime ? REAL_CLOCK_FINE_WAIT_MS : 0, armAheadMs: realTime ? REAL_CLOCK_ARM_AHEAD_MS : 0, ...deps.options };
     this.amp = new AmpControl(deps.amp, deps.clock, deps.log, this.opts.idleOffS * 1000);
     // On the real clock a zero-delay timer costs 1 ms or more; the next loop turn is enough there.
     this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
@@ -171,7 +177,8 @@ export class Player {
   /** cmd stop: cut what plays now (a play or a test tone). False when nothing plays. */
   stop(cmdId?: string): boolean {
     const holder = this.arbiter.holder;
-    if (!holder) return false;
+    // A play only armed (speaker held, first sample still ahead) is not on air: stop leaves it alone.
+    if (!holder || this.entries.get(holder.id)?.phase === "queued") return false;
     holder.interrupt(cmdId === undefined ? { kind: "stop" } : { kind: "stop", cmdId });
     return true;
   }
@@ -191,6 +198,11 @@ export class Player {
     return playTone(this.tone, req, this.closed);
   }
 
+  /** Something holds the speaker: a play on air or armed to start within armAheadMs, or a test tone. */
+  busy(): boolean {
+    return this.arbiter.holder !== undefined;
+  }
+
   current(): CurrentPlay | null {
     for (const e of this.entries.values()) {
       if (e.phase === "playing" && e.since) return { kind: "play", playId: e.id, since: e.since, priority: e.item.priority };
@@ -198,7 +210,7 @@ export class Player {
     return this.tone.current ?? null;
   }
 
-  /** Stop playback (play_interrupted without byPlayId/byCmdId), drop pending plays, then volume 0, mute, power off. */
+  /** Stop playback (play_interrupted without byPlayId/byCmdId), drop pending plays, then mute, volume 0, power off. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -227,6 +239,8 @@ export class Player {
       interrupt: (by) => {
         e.interruptedBy ??= by;
         e.handle?.stop();
+        // Pre-empted while armed: give the speaker back now, not at this play's `at` (see arm()).
+        if (!e.handle && by.kind === "play") e.arming?.abort();
       },
     };
     this.entries.set(item.playId, e);
@@ -275,8 +289,9 @@ export class Player {
     this.emit({ type: "play_failed", playId: e.id, reason });
   }
 
+  /** Waits that need no millisecond (preparing, arming, warm-up): timers only; the start itself is the StartLine's. */
   private waitUntilCloud(target: number, signal: AbortSignal): Promise<void> {
-    return waitUntil(() => this.cloudNow(), target, this.waker, this.opts.fineWaitMs, signal);
+    return waitUntil(() => this.cloudNow(), target, this.waker, 0, signal);
   }
 
   /**
@@ -346,17 +361,31 @@ export class Player {
    */
   private async arm(e: Entry, job: DecodeJob): Promise<{ unmute: Promise<{ err: unknown } | undefined>; handle: PlayHandle }> {
     for (;;) {
-      await this.acquire(e);
       await this.waitForWarmup(e);
+      await this.acquire(e);
       if (this.yielded(e)) continue;
       if (e.amp.settled && e.amp.error !== undefined) {
         if (this.opts.ampFailure === "fail") throw new PlayFailure("amp_unreachable", errorMessage(e.amp.error));
         this.ampFault(e, e.amp.error);
       }
       const unmute = this.amp.startPlay(e.item.volume ?? this.opts.defaultVolume).then(() => undefined, (err: unknown) => ({ err }));
-      const handle = await this.startLine.at(() => this.cloudNow(), e.atMs, () => this.startSink(e, job), e.ctl.signal);
+      const handle = await this.startAt(e, job);
       if (handle) return { unmute, handle };
       this.yielded(e);
+    }
+  }
+
+  /** The sink started at `at` by the StartLine; undefined when pre-empted before (the speaker is then yielded). */
+  private async startAt(e: Entry, job: DecodeJob): Promise<PlayHandle | undefined> {
+    const arming = new AbortController();
+    e.arming = arming;
+    try {
+      return await this.startLine.at(() => this.cloudNow(), e.atMs, () => this.startSink(e, job), AbortSignal.any([e.ctl.signal, arming.signal]));
+    } catch (err) {
+      if (err instanceof PlayAborted && arming.signal.aborted && !e.ctl.signal.aborted) return undefined;
+      throw err;
+    } finally {
+      e.arming = undefined;
     }
   }
 

@@ -90,4 +90,19 @@ describe("StartLine (start-line.ts)", () => {
     far.abort();
     expect(await later).toBeInstanceOf(PlayAborted);
   });
+
+  it("poke() also takes back a start already in its last stretch when the clock moved away from it", async () => {
+    const clock = new SystemClock();
+    const line = new StartLine({ clock, fineWaitMs: 15 });
+    let offset = 0;
+    const events: string[] = [];
+    const target = Date.now() + 10;
+    const started = line.at(() => clock.now() + offset, target, () => events.push("start"), new AbortController().signal);
+    offset = -300; // the cloud is 300 ms behind what we thought: the start moves 300 ms later
+    line.poke();
+    await line.idle().then(() => events.push("idle"));
+    await started;
+    // idle came first: the start went back to a timer instead of being looked at every turn for 300 ms
+    expect(events).toEqual(["idle", "start"]);
+  });
 });

@@ -85,9 +85,9 @@ export class StartLine {
     });
   }
 
-  /** The caller's clock moved (a new offset to the cloud): every start waiting on its timer is timed again. */
+  /** The caller's clock moved (a new offset to the cloud): every waiting start is timed again. */
   poke(): void {
-    for (const w of [...this.timed]) {
+    for (const w of [...this.timed, ...this.hot]) {
       this.drop(w);
       this.place(w);
     }
@@ -135,6 +135,12 @@ export class StartLine {
     setImmediate(() => {
       this.looking = false;
       const due = [...this.hot].filter((w) => w.now() >= w.target);
+      // A clock moved back (poke) may leave an entry far from its target again: back to a timer.
+      for (const w of this.hot) {
+        if (w.target - w.now() <= this.fineWaitMs) continue;
+        this.hot.delete(w);
+        this.place(w);
+      }
       // The next look is queued before what the starts queue (a sink's own next-turn work), so a start due a
       // millisecond later does not wait behind it.
       if (this.hot.size > due.length) this.lookNextTurn();

@@ -89,7 +89,7 @@ export async function startFleet(o: FleetOptions): Promise<RunningFleet> {
         record, mqttUrl, playLog, profile: profiles.get(record.edgeConfig.profile) as AmpProfile,
         ...receiverDirs(dataDir, o.capture === undefined ? undefined : resolve(o.capture), record.deviceId),
         log: o.log.child({ deviceId: record.deviceId }),
-        agentOptions: { ...FLEET_AGENT_DEFAULTS, ...o.agent },
+        agentOptions: { ...FLEET_AGENT_DEFAULTS, ...o.agent, player: { ...FLEET_AGENT_DEFAULTS.player, ...o.agent?.player } },
         ...(o.reconnect ? { reconnect: o.reconnect } : {}),
         startLine,
         onExit: (r) => fleet?.reboot(r),

@@ -42,11 +42,12 @@ export class TimingSink implements AudioSink {
 
   /**
    * The plan's length is known: one timer and nothing else, so a start costs only its stamp (500 receivers
-   * of a fleet process start within a millisecond of each other). The PCM is not needed; it is drained a
-   * turn later.
+   * of a fleet process start within a millisecond of each other). The PCM is not needed; its errors are
+   * ignored from now on and it is drained a turn later.
    */
   private timed(pcm: Readable, playId: string, start: number, ms: number): PlayHandle {
-    setImmediate(() => drain(pcm));
+    pcm.on("error", () => undefined);
+    setImmediate(() => pcm.resume());
     let end: ((stopped: boolean) => void) | undefined;
     const done = new Promise<{ playedMs: number }>((resolve) => {
       const timer = this.clock.setTimeout(() => end?.(false), ms);
@@ -60,12 +61,6 @@ export class TimingSink implements AudioSink {
     });
     return { started: Promise.resolve(start), done, stop: () => end?.(true) };
   }
-
-}
-
-function drain(pcm: Readable): void {
-  pcm.on("error", () => undefined);
-  pcm.resume();
 }
 
 /** Length of the PCM in ms, counted without pacing (the sleep afterwards paces); Infinity-safe on stop. */
