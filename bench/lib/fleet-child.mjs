@@ -15,8 +15,8 @@
 import { readFile } from "node:fs/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
-import { SystemClock, loadProfile } from "@loa/shared";
-import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "@loa/edge-agent";
+import { loadProfile } from "@loa/shared";
+import { StartLine } from "@loa/edge-agent";
 import { SimReceiver, receiverDirs } from "../../firmware-sim/dist/fleet/receiver.js";
 import { PlayLog } from "../../firmware-sim/dist/fleet/play-log.js";
 import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js";
@@ -32,7 +32,7 @@ const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 
 // One start line for the slice, as run-fleet has (plays due together start in one loop).
-const startLine = new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
+const startLine = StartLine.forRealClock();
 const receivers = records.map(
   (record) =>
     new SimReceiver({

@@ -86,8 +86,8 @@ async function ampPower(deps: AgentCommandDeps, args: CommandArgs<"amp_power">):
     return { on: true };
   }
   if (deps.player.busy()) {
-    const what = deps.player.current()?.playId ?? "a play about to start";
-    throw new AgentCommandError("player_busy", `${what} is playing: stop it first`);
+    const on = deps.player.current();
+    throw new AgentCommandError("player_busy", on ? `${on.playId} is playing: stop it first` : "a play starts within the next moment");
   }
   await deps.amp.powerOff();
   return { on: false };

@@ -72,7 +72,7 @@ export interface PlayerOptions {
   lateToleranceMs: number;
   /** The decoder must deliver its first PCM within this, else decode_failed. */
   decodeTimeoutMs: number;
-  /** Last stretch before `at` waited by spinning (setImmediate) for precision; 0 with a FakeClock. */
+  /** Last stretch before `at` the StartLine looks at every loop turn (its own line, when none is passed); 0 with a FakeClock. */
   fineWaitMs: number;
   /**
    * Take the speaker and ask for the unmute this long before `at`, so `at` itself only starts the sink

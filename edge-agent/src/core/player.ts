@@ -291,7 +291,7 @@ export class Player {
 
   /** Waits that need no millisecond (preparing, arming, warm-up): timers only; the start itself is the StartLine's. */
   private waitUntilCloud(target: number, signal: AbortSignal): Promise<void> {
-    return waitUntil(() => this.cloudNow(), target, this.waker, 0, signal);
+    return waitUntil(() => this.cloudNow(), target, this.waker, signal);
   }
 
   /**

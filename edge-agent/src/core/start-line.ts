@@ -10,14 +10,11 @@
  * line; the fleet passes one in.
  * With a FakeClock (fineWaitMs 0) only the timer is used, so tests stay exact.
  */
-import type { Clock, TimerHandle } from "@loa/shared";
-import { PlayAborted } from "./waits.js";
+import { SystemClock, type Clock, type TimerHandle } from "@loa/shared";
+import { MAX_TIMER_MS, PlayAborted } from "./waits.js";
 
 /** The fine wait on the real clock: timers alone may fire a few ms late; looking each turn costs little. */
 export const REAL_CLOCK_FINE_WAIT_MS = 15;
-
-/** Node fires timers longer than 2^31-1 ms at once; long waits go in hour-long steps. */
-const MAX_TIMER_MS = 3_600_000;
 
 export interface StartLineDeps {
   clock: Clock;
@@ -47,6 +44,11 @@ export class StartLine {
   constructor(deps: StartLineDeps) {
     this.clock = deps.clock;
     this.fineWaitMs = deps.fineWaitMs;
+  }
+
+  /** A line on the machine's clock, for the receivers of one process to share (the fleet simulator). */
+  static forRealClock(): StartLine {
+    return new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
   }
 
   /**

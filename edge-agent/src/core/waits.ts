@@ -1,5 +1,4 @@
 /** Waiting primitives of the player, all on the Clock port so FakeClock tests are exact. */
-import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import { LoaError, type Clock } from "@loa/shared";
 
@@ -45,20 +44,19 @@ export class Waker {
 }
 
 /** Node fires timers longer than 2^31-1 ms at once; long waits go in hour-long steps. */
-const MAX_TIMER_MS = 3_600_000;
+export const MAX_TIMER_MS = 3_600_000;
 
 /**
- * Wait until `now() >= target`: a coarse timer to `target - fineWaitMs`, then spin on setImmediate so the
- * start lands within a millisecond or two of the target on a real clock (timers alone may fire late).
+ * Wait until `now() >= target` on timers (re-checked when the Waker is poked: a new clock offset). Waits that
+ * need the millisecond, a play's first sample, go through the StartLine (start-line.ts) instead.
  * Throws PlayAborted when `signal` aborts.
  */
-export async function waitUntil(now: () => number, target: number, waker: Waker, fineWaitMs: number, signal: AbortSignal): Promise<void> {
+export async function waitUntil(now: () => number, target: number, waker: Waker, signal: AbortSignal): Promise<void> {
   for (;;) {
     throwIfAborted(signal);
     const left = target - now();
     if (left <= 0) return;
-    if (left > fineWaitMs) await waker.wait(Math.min(left - fineWaitMs, MAX_TIMER_MS), signal);
-    else await nextTurn();
+    await waker.wait(Math.min(left, MAX_TIMER_MS), signal);
   }
 }
 

@@ -2,8 +2,8 @@
  * `startFleet`: provision what is missing, then run N receivers in this process behind the network switch,
  * with the control interface. The CLI (cli.ts), the demo and the end-to-end tests all start fleets this way.
  */
-import { REAL_CLOCK_FINE_WAIT_MS, StartLine, type AgentOptions } from "@loa/edge-agent";
-import { SystemClock, loadProfile, type AmpProfile } from "@loa/shared";
+import { StartLine, type AgentOptions } from "@loa/edge-agent";
+import { loadProfile, type AmpProfile } from "@loa/shared";
 import type { Logger } from "pino";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -82,7 +82,7 @@ export async function startFleet(o: FleetOptions): Promise<RunningFleet> {
   const playLog = new PlayLog();
   const profiles = await loadProfiles(provision.receivers);
   // One start line for the whole fleet: plays due together start in one loop (edge-agent start-line.ts).
-  const startLine = new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
+  const startLine = StartLine.forRealClock();
   const receivers = provision.receivers.map(
     (record) =>
       new SimReceiver({
