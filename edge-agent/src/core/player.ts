@@ -48,7 +48,7 @@ import {
 } from "./player-types.js";
 import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "./start-line.js";
 import { PlayerError, playTone, type ToneContext } from "./test-tone.js";
-import { errorOf, firstData, PlayAborted, throwIfAborted, waitUntil, Waker } from "./waits.js";
+import { eitherSignal, errorOf, firstData, PlayAborted, throwIfAborted, waitUntil, Waker } from "./waits.js";
 
 /** Speaker and unmute this long before `at` on the real clock (PlayerOptions.armAheadMs). */
 const REAL_CLOCK_ARM_AHEAD_MS = 250;
@@ -339,13 +339,15 @@ export class Player {
     const grace = this.opts.queueGraceMs[e.item.priority];
     const timeout = new AbortController();
     const timer = Number.isFinite(grace) ? this.clock.setTimeout(() => timeout.abort(), e.atMs + grace - this.cloudNow()) : undefined;
+    const either = eitherSignal(e.ctl.signal, timeout.signal);
     try {
-      await this.arbiter.acquire(e, AbortSignal.any([e.ctl.signal, timeout.signal]));
+      await this.arbiter.acquire(e, either.signal);
     } catch (err) {
       if (e.ctl.signal.aborted || !timeout.signal.aborted) throw err;
       throw new PlayFailure("queue_timeout", `speaker busy for more than ${grace} ms after at`);
     } finally {
       timer?.cancel();
+      either.release();
     }
   }
 
@@ -379,13 +381,15 @@ export class Player {
   private async startAt(e: Entry, job: DecodeJob): Promise<PlayHandle | undefined> {
     const arming = new AbortController();
     e.arming = arming;
+    const either = eitherSignal(e.ctl.signal, arming.signal);
     try {
-      return await this.startLine.at(() => this.cloudNow(), e.atMs, () => this.startSink(e, job), AbortSignal.any([e.ctl.signal, arming.signal]));
+      return await this.startLine.at(() => this.cloudNow(), e.atMs, () => this.startSink(e, job), either.signal);
     } catch (err) {
       if (err instanceof PlayAborted && arming.signal.aborted && !e.ctl.signal.aborted) return undefined;
       throw err;
     } finally {
       e.arming = undefined;
+      either.release();
     }
   }
 

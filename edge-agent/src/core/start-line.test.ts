@@ -35,6 +35,32 @@ describe("StartLine (start-line.ts)", () => {
     await expect(line.at(() => clock.now(), 400, () => 1, late.signal)).rejects.toBeInstanceOf(PlayAborted);
   });
 
+  it("an abort once the start ran withdraws nothing: the caller still gets what it started", async () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    const ctl = new AbortController();
+    // The abort comes while the line is still telling callers (the start happened; a stop must reach the handle).
+    const p = line.at(() => clock.now(), 100, () => (ctl.abort(), "handle"), ctl.signal);
+    await clock.advanceTo(100);
+    await expect(p).resolves.toBe("handle");
+  });
+
+  it("nextDueIn() says how far the earliest waiting start is, on each caller's own clock", async () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    expect(line.nextDueIn()).toBeUndefined();
+    const ctl = new AbortController();
+    const late = line.at(() => clock.now(), 5_000, () => 1, ctl.signal);
+    const ahead = line.at(() => clock.now() + 3_000, 6_000, () => 2, ctl.signal); // its clock is 3 s ahead: due at 3,000
+    expect(line.nextDueIn()).toBe(3_000);
+    await clock.advanceTo(3_000);
+    await expect(ahead).resolves.toBe(2);
+    expect(line.nextDueIn()).toBe(2_000);
+    await clock.advanceTo(5_000);
+    await expect(late).resolves.toBe(1);
+    expect(line.nextDueIn()).toBeUndefined();
+  });
+
   it("a target already past starts at once", async () => {
     const clock = new FakeClock(5_000);
     const line = new StartLine({ clock, fineWaitMs: 0 });

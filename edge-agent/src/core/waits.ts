@@ -43,6 +43,30 @@ export class Waker {
   }
 }
 
+/**
+ * A signal that aborts when either source does, with `release()` to unhook it once it is no longer needed.
+ * Not AbortSignal.any: on Node 20 that keeps weak references the garbage collector walks at every scavenge,
+ * and the fleet simulator makes two per play for 500 players at once (scavenges of 10-15 ms at `at`).
+ */
+export function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; release: () => void } {
+  const ctl = new AbortController();
+  if (a.aborted || b.aborted) {
+    ctl.abort();
+    return { signal: ctl.signal, release: () => undefined };
+  }
+  const abort = (): void => {
+    release();
+    ctl.abort();
+  };
+  const release = (): void => {
+    a.removeEventListener("abort", abort);
+    b.removeEventListener("abort", abort);
+  };
+  a.addEventListener("abort", abort, { once: true });
+  b.addEventListener("abort", abort, { once: true });
+  return { signal: ctl.signal, release };
+}
+
 /** Node fires timers longer than 2^31-1 ms at once; long waits go in hour-long steps. */
 export const MAX_TIMER_MS = 3_600_000;
 

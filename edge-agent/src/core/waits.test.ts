@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { eitherSignal } from "./waits.js";
+
+describe("eitherSignal (waits.ts)", () => {
+  it("aborts when either source aborts", () => {
+    for (const which of [0, 1]) {
+      const sources = [new AbortController(), new AbortController()];
+      const either = eitherSignal(sources[0]!.signal, sources[1]!.signal);
+      expect(either.signal.aborted).toBe(false);
+      sources[which]!.abort();
+      expect(either.signal.aborted).toBe(true);
+    }
+  });
+
+  it("is aborted at once when a source already is", () => {
+    const done = new AbortController();
+    done.abort();
+    expect(eitherSignal(new AbortController().signal, done.signal).signal.aborted).toBe(true);
+  });
+
+  it("after release() a source's abort no longer reaches it, and no listener is left on the sources", () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    let heard = 0;
+    const count = (s: AbortSignal): void => s.addEventListener("abort", () => heard++);
+    const either = eitherSignal(a.signal, b.signal);
+    count(either.signal);
+    either.release();
+    a.abort();
+    b.abort();
+    expect(either.signal.aborted).toBe(false);
+    expect(heard).toBe(0);
+  });
+});
