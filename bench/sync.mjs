@@ -14,6 +14,7 @@ import { setPriority } from "node:os";
 import { check, max, median, percentile, result, round, runBench, sleep, waitFor } from "./lib/bench.mjs";
 import { startFleetProcesses } from "./lib/fleet.mjs";
 import { seededCloud } from "./lib/scenario.mjs";
+import { schedBetween } from "./lib/sched-watch.mjs";
 
 function countBy(values) {
   const out = {};
@@ -29,6 +30,7 @@ async function playAt({ s, fleet, bulletin, records, leadMs, note }) {
     bulletinId: bulletin.id, targets: { deviceIds: records.map((r) => r.deviceId) }, priority: "normal", when: { at: new Date(at).toISOString() },
   });
   const elu = fleet.elu(at - 50, at + 250);
+  const sched = process.env.LOA_BENCH_VERBOSE ? schedBetween(at - 20, at + 30) : undefined;
   // Ask for the starts only after T: a query at T would load the fleet processes in the instant being measured.
   await sleep(Math.max(0, at + 500 - Date.now()));
   let plays = [];
@@ -39,21 +41,27 @@ async function playAt({ s, fleet, bulletin, records, leadMs, note }) {
   const clock = plays.map((p) => p.clockOffsetMs ?? 0);
   const local = plays.map((p) => p.startedAtMs + (p.clockOffsetMs ?? 0) - at);
   note(`${plays.length} started; |start − T| p99 ${percentile(abs, 99)} ms, max ${max(abs)} ms`);
-  if (process.env.LOA_BENCH_VERBOSE) note(`T ${at}; starts per ms after T: ${JSON.stringify(countBy(offsets))}`);
+  if (process.env.LOA_BENCH_VERBOSE) {
+    note(`threads T-20..T+30 ms (ms on a core, ms waiting for one):\n  ${(await sched).join("\n  ")}`);
+    for (const pid of new Set(plays.map((p) => p.pid))) {
+      const mine = plays.filter((p) => p.pid === pid).map((p) => p.startedAtMs - at);
+      note(`T ${at}; fleet-child ${pid} starts per ms after T: ${JSON.stringify(countBy(mine))}`);
+    }
+  }
   return {
     at, started: plays.length, p50: median(abs), p99: percentile(abs, 99), max: max(abs), earliest: Math.min(...offsets), latest: Math.max(...offsets),
     localP99: percentile(local, 99), clockMin: Math.min(...clock), clockMax: Math.max(...clock), elu: Math.max(...(await elu)),
   };
 }
 
-function syncResult(name, n, r, enforced) {
+function syncResult(name, n, r, enforced, reported = "reported: the same with few receivers on the machine") {
   return result({
     name,
     figures: {
       receivers: n, started: r.started, p50_ms: r.p50, p99_ms: r.p99, max_ms: r.max, earliest_ms: r.earliest, latest_ms: r.latest,
       local_lateness_p99_ms: r.localP99, clock_offset_min_ms: r.clockMin, clock_offset_max_ms: r.clockMax, simulator_busy_at_t: round(r.elu, 2),
     },
-    target: enforced ? "|start − T| p99 ≤ 10 ms, max ≤ 25 ms, every receiver started" : "reported: the same with few receivers on the machine",
+    target: enforced ? "|start − T| p99 ≤ 10 ms, max ≤ 25 ms, every receiver started" : reported,
     checks: [check("p99 ms", r.p99, 10, { enforced }), check("max ms", r.max, 25, { enforced }), check("started", r.started, n, { atLeast: true, enforced })],
     notes: "start = first sample at the sink (machine clock); local lateness = on the receiver's own synced clock; simulator_busy = event-loop utilisation of the fleet processes T-50..T+250 ms",
   });
@@ -63,7 +71,7 @@ runBench("sync", async ({ dir, smoke, note }) => {
   const n = smoke ? 10 : Number(process.env.LOA_BENCH_SYNC_N ?? 1000);
   const few = smoke ? 3 : 10;
   note(`seeding a cloud with ${n} receivers`);
-  const s = await seededCloud({ dir, devices: n, bulletins: [smoke ? 3 : 10] });
+  const s = await seededCloud({ dir, devices: n, bulletins: [smoke ? 3 : 10, 2] });
   // In the field every receiver has its own CPU; here the simulated receivers share two cores with the cloud,
   // whose ingest of the first play_started events would take the CPU from receivers still starting. The
   // cloud runs at a lower priority (nice 10) so what is measured is the receivers' start, not that contention.
@@ -73,16 +81,28 @@ runBench("sync", async ({ dir, smoke, note }) => {
     // LOA_BENCH_SYNC_PROCESSES: fleet child processes (default 2, one per core of the reference machine; more
     // processes spread the event loops but add no CPU, see docs/performance.md).
     const processes = smoke ? 1 : Math.max(1, Number(process.env.LOA_BENCH_SYNC_PROCESSES ?? 2));
-    const fleet = await startFleetProcesses({ dir, records: s.records, mqttUrl: s.cloud.mqttUrl, processes, jitterMs: smoke ? 0 : 2_000 });
+    // gcBeforeStarts: 500 receivers share a fleet process's heap, whose young-generation collections take
+    // 10-30 ms (a board's own heap: ~1 ms); each slice collects ~100 ms before starts are due instead.
+    const fleet = await startFleetProcesses({ dir, records: s.records, mqttUrl: s.cloud.mqttUrl, processes, jitterMs: smoke ? 0 : 2_000, gcBeforeStarts: true });
     try {
       await fleet.waitOnline(n, 90_000);
       await sleep(3_000);
-      const all = await playAt({ s, fleet, bulletin, records: s.records, leadMs: smoke ? 6_000 : 25_000, note });
+      // First a short play on every receiver, reported but not held to the target: a fleet process runs the start
+      // path of its 500 players for the first time then, and V8 compiles it in that instant (lazily, then
+      // optimising on worker threads that take the two cores from the fleet's main threads). A board pays that
+      // once after boot for one player, well under a millisecond. The measured play is the next one.
+      const short = s.bulletins[1];
+      const first = await playAt({ s, fleet, bulletin: short, records: s.records, leadMs: smoke ? 5_000 : 25_000, note });
+      const all = await playAt({ s, fleet, bulletin, records: s.records, leadMs: Math.max(smoke ? 3_000 : 6_000, first.at + short.durationMs + 2_000 - Date.now()), note });
       // The same receivers, a few at a time: how precise one receiver is when the machine is not starting a thousand.
       // After the first play ended, or it would queue behind it (same priority, ARCHITECTURE §2).
       const leadMs = Math.max(smoke ? 4_000 : 8_000, all.at + bulletin.durationMs + 2_000 - Date.now());
       const some = await playAt({ s, fleet, bulletin, records: s.records.slice(0, few), leadMs, note });
-      return [syncResult("sync", n, all, true), syncResult(`sync.${few}`, few, some, false)];
+      return [
+        syncResult("sync", n, all, true),
+        syncResult("sync.first", n, first, false, "reported: the first play after the fleet started (start path not yet compiled)"),
+        syncResult(`sync.${few}`, few, some, false),
+      ];
     } finally {
       await fleet.stop();
     }

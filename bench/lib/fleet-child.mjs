@@ -8,12 +8,12 @@
  *
  * IPC: → {type:"started", ms} once every receiver started; then on request
  *   ← {type:"summary", reset?} → {type:"summary", total, running, online, outboxDepth, lastSeqs, ackedSeqs, lag:{p99,max}, rssMb, cpuMs}
- *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs, clockOffsetMs}]}
+ *   ← {type:"plays", playId} → {type:"plays", records:[{deviceId, startedAtMs, clockOffsetMs, pid}]}
  *   ← {type:"trace", since} → {type:"trace", trace:{cmd, plan, mediaReq, events, lastChunk (per receiver): epoch ms[]}}
  *   ← {type:"stop"} → stops every receiver safely, then exits.
  */
 import { readFile } from "node:fs/promises";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadProfile } from "@loa/shared";
 import { StartLine } from "@loa/edge-agent";
@@ -23,7 +23,7 @@ import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 // To line a --cpu-prof profile (µs of the monotonic clock) up with epoch times.
-if (process.env.LOA_BENCH_VERBOSE) process.stderr.write(`fleet-child ${process.pid} clock epoch_ms ${Date.now()} hr_us ${process.hrtime.bigint() / 1000n}\n`);
+if (process.env.LOA_BENCH_VERBOSE) process.stderr.write(`fleet-child ${process.pid} clock epoch_ms ${Date.now()} hr_us ${process.hrtime.bigint() / 1000n} time_origin ${performance.timeOrigin}\n`);
 const records = JSON.parse(await readFile(opts.recordsPath, "utf8"));
 const log = pino({ level: opts.logLevel ?? "error" }, pino.destination(2));
 const profile = await loadProfile("loa-amp-v1");
@@ -33,6 +33,19 @@ lag.enable();
 
 // One start line for the slice, as run-fleet has (plays due together start in one loop).
 const startLine = StartLine.forRealClock();
+
+// opts.gcBeforeStarts (the process runs with --expose-gc): a young-generation collection ~100 ms before starts
+// are due. 500 receivers share this heap, so a scavenge takes 10-30 ms here (a board's own heap: ~1 ms); one
+// landing in the start instant would hold every start of the process back.
+if (opts.gcBeforeStarts && typeof globalThis.gc === "function") {
+  let quietUntil = 0;
+  setInterval(() => {
+    const left = startLine.nextDueIn();
+    if (left === undefined || left > 120 || left < 40 || Date.now() < quietUntil) return;
+    quietUntil = Date.now() + 1_000;
+    globalThis.gc({ type: "minor" });
+  }, 10).unref();
+}
 const receivers = records.map(
   (record) =>
     new SimReceiver({
@@ -53,6 +66,14 @@ const receivers = records.map(
 /** The agent's parts, reached through SimReceiver's runtime (a TypeScript-private field, readable from JS). */
 const outboxOf = (r) => r.runtime?.agent.parts.outbox;
 
+/** LOA_BENCH_VERBOSE: garbage collections (epoch start ms, duration ms, kind), for the timeline below. */
+const gcs = [];
+if (process.env.LOA_BENCH_VERBOSE) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push([performance.timeOrigin + e.startTime, e.duration, e.detail?.kind]);
+  }).observe({ entryTypes: ["gc"] });
+}
+
 /** LOA_BENCH_VERBOSE: when this process's loop ran between two epoch times (a 1 ms timer's gaps), to stderr. */
 function timeline(from, to) {
   const ticks = [];
@@ -62,6 +83,8 @@ function timeline(from, to) {
       clearInterval(t);
       const gaps = ticks.flatMap((v, i) => (i > 0 && v - ticks[i - 1] > 4 ? [`${ticks[i - 1]}→${v}`] : []));
       process.stderr.write(`fleet-child ${process.pid} loop gaps > 4 ms (ms after ${from}): ${gaps.join(" ")}\n`);
+      const inWindow = gcs.filter(([at, ms]) => at + ms >= from && at <= to).map(([at, ms, kind]) => `${Math.round(at - from)}+${ms.toFixed(1)}(${kind})`);
+      process.stderr.write(`fleet-child ${process.pid} gc (ms after ${from} + duration): ${inWindow.join(" ")}\n`);
     }
   }, 1);
 }
@@ -141,7 +164,7 @@ process.on("message", (m) => {
     process.send?.({ type: "trace", trace: Object.fromEntries(Object.entries(all).map(([k, a]) => [k, a.filter((t) => t >= since)])) });
   } else if (m?.type === "plays") {
     const offsets = new Map(receivers.map((r) => [r.deviceId, r.clockOffsetMs]));
-    const list = playLog.list({ playId: m.playId }).map((p) => ({ deviceId: p.deviceId, startedAtMs: p.startedAtMs, clockOffsetMs: offsets.get(p.deviceId) ?? null }));
+    const list = playLog.list({ playId: m.playId }).map((p) => ({ deviceId: p.deviceId, startedAtMs: p.startedAtMs, clockOffsetMs: offsets.get(p.deviceId) ?? null, pid: process.pid }));
     process.send?.({ type: "plays", records: list });
   } else if (m?.type === "stop") {
     Promise.allSettled(receivers.map((r) => r.stop())).then(() => process.exit(0));

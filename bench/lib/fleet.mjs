@@ -12,7 +12,8 @@ import { forkWorker } from "./worker.mjs";
 const CHILD = fileURLToPath(new URL("./fleet-child.mjs", import.meta.url));
 
 function forkSlice(args) {
-  const w = forkWorker(CHILD, args, { readyType: "started", execArgv: ["--max-old-space-size=4096", ...(process.env.LOA_BENCH_FLEET_NODE_FLAGS ?? "").split(" ").filter(Boolean)] });
+  const gc = args.gcBeforeStarts ? ["--expose-gc", "--max-semi-space-size=64"] : [];
+  const w = forkWorker(CHILD, args, { readyType: "started", execArgv: ["--max-old-space-size=4096", ...gc, ...(process.env.LOA_BENCH_FLEET_NODE_FLAGS ?? "").split(" ").filter(Boolean)] });
   return { ...w, started: w.ready };
 }
 
@@ -23,8 +24,10 @@ function forkSlice(args) {
  * The receivers' data directories (plan, outbox, media cache) go to /dev/shm when there is one: a real
  * receiver has its own SD card, while a thousand simulated ones sharing this machine's disk would queue
  * behind each other's fsyncs (6-8 per download) and the benchmark would measure the disk, not Loa.
+ * `gcBeforeStarts`: each slice collects its young generation ~100 ms before starts are due (fleet-child.mjs),
+ * with a 64 MB semi-space so no other collection falls in the start instant.
  */
-export async function startFleetProcesses({ dir, records, mqttUrl, processes, jitterMs = 0, reconnect, agent }) {
+export async function startFleetProcesses({ dir, records, mqttUrl, processes, jitterMs = 0, reconnect, agent, gcBeforeStarts = false }) {
   const slices = [];
   await mkdir(dir, { recursive: true });
   const dataDir = existsSync("/dev/shm") ? await mkdtemp("/dev/shm/loa-bench-fleet-") : join(dir, "fleet-data");
@@ -33,7 +36,7 @@ export async function startFleetProcesses({ dir, records, mqttUrl, processes, ji
     const mine = records.filter((_, i) => i % processes === p);
     const recordsPath = join(dir, `fleet-${p}.json`);
     await writeFile(recordsPath, JSON.stringify(mine));
-    slices.push(forkSlice({ recordsPath, mqttUrl, dataDir, jitterMs, reconnect, agent }));
+    slices.push(forkSlice({ recordsPath, mqttUrl, dataDir, jitterMs, reconnect, agent, gcBeforeStarts }));
   }
   try {
     await Promise.all(slices.map((s) => s.started));
