@@ -122,7 +122,10 @@ export class FakeClock implements Clock {
   }
 }
 
+/** Resolves after the event loop had a turn (timers, I/O): long work sliced across turns yields with it. */
+export const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextTurn();
 }

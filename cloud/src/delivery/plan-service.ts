@@ -15,7 +15,7 @@
  * versioned and published. A full build converts and hashes plans `sliceSize` devices per turn of the
  * event loop, and starts again if the inputs were replaced meanwhile.
  */
-import { errorMessage, type Clock, type MediaRef, type PlanItem } from "@loa/shared";
+import { errorMessage, nextTurn, type Clock, type MediaRef, type PlanItem } from "@loa/shared";
 import type { Logger } from "pino";
 import type { Catalog, CatalogData } from "../ports/store.js";
 import {
@@ -33,7 +33,6 @@ import {
 } from "../scheduling/index.js";
 import type { DeliveryBus } from "./bus.js";
 import type { PlayBook, Step } from "./play-book.js";
-import { nextTurn } from "./sliced-journal.js";
 
 /** Where the versioner's state lives in `catalog.meta`. */
 export const PLAN_VERSIONS_META = "delivery.planVersions";
@@ -59,7 +58,7 @@ export interface PlanServiceDeps {
   publishConcurrency?: number;
   /** Devices whose plan is converted and hashed (and whose plays are recorded) per turn of the event loop; default PLAN_SLICE. */
   sliceSize?: number;
-  /** Resolves after the event loop had a turn; default `setImmediate` (sliced-journal.ts `nextTurn`). */
+  /** Resolves after the event loop had a turn; default `setImmediate` (`nextTurn` from shared). */
   yieldTurn?: () => Promise<void>;
 }
 

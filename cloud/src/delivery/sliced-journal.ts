@@ -11,6 +11,7 @@
  * resolved; when a combined append fails, each caller's entries are tried alone, so one bad entry fails
  * only its own caller.
  */
+import { nextTurn } from "@loa/shared";
 import type { Journal, JournalEntry } from "../ports/store.js";
 
 /** Callers answered per turn of the event loop, and most callers per journal append. */
@@ -32,8 +33,6 @@ interface Waiting {
 
 /** One caller's outcome, once its entries are durable (or failed). */
 type Outcome = { w: Waiting; err?: unknown; failed: boolean };
-
-export const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SlicedJournal {
   private readonly journal: Pick<Journal, "append">;
