@@ -30,7 +30,8 @@ async function playAt({ s, fleet, bulletin, records, leadMs, note }) {
     bulletinId: bulletin.id, targets: { deviceIds: records.map((r) => r.deviceId) }, priority: "normal", when: { at: new Date(at).toISOString() },
   });
   const elu = fleet.elu(at - 50, at + 250);
-  const sched = process.env.LOA_BENCH_VERBOSE ? schedBetween(at - 20, at + 30) : undefined;
+  // Snapshots well outside the fine wait (T−15 ms) and the starts, so reading /proc does not compete with them.
+  const sched = process.env.LOA_BENCH_VERBOSE ? schedBetween(at - 60, at + 60) : undefined;
   // Ask for the starts only after T: a query at T would load the fleet processes in the instant being measured.
   await sleep(Math.max(0, at + 500 - Date.now()));
   let plays = [];
@@ -42,7 +43,7 @@ async function playAt({ s, fleet, bulletin, records, leadMs, note }) {
   const local = plays.map((p) => p.startedAtMs + (p.clockOffsetMs ?? 0) - at);
   note(`${plays.length} started; |start − T| p99 ${percentile(abs, 99)} ms, max ${max(abs)} ms`);
   if (process.env.LOA_BENCH_VERBOSE) {
-    note(`threads T-20..T+30 ms (ms on a core, ms waiting for one):\n  ${(await sched).join("\n  ")}`);
+    note(`threads T-60..T+60 ms (ms on a core, ms waiting for one):\n  ${(await sched).join("\n  ")}`);
     for (const pid of new Set(plays.map((p) => p.pid))) {
       const mine = plays.filter((p) => p.pid === pid).map((p) => p.startedAtMs - at);
       note(`T ${at}; fleet-child ${pid} starts per ms after T: ${JSON.stringify(countBy(mine))}`);
@@ -92,9 +93,10 @@ runBench("sync", async ({ dir, smoke, note }) => {
       // optimising on worker threads that take the two cores from the fleet's main threads). A board pays that
       // once after boot for one player, well under a millisecond. The measured play is the next one.
       const short = s.bulletins[1];
-      const first = await playAt({ s, fleet, bulletin: short, records: s.records, leadMs: smoke ? 5_000 : 25_000, note });
+      const lead = smoke ? 5_000 : 25_000;
+      const first = await playAt({ s, fleet, bulletin: short, records: s.records, leadMs: lead, note });
       // As far ahead as the first, so delivery (plans, media, reports) is long over at T, as it is in the field.
-      const all = await playAt({ s, fleet, bulletin, records: s.records, leadMs: smoke ? 4_000 : 25_000, note });
+      const all = await playAt({ s, fleet, bulletin, records: s.records, leadMs: lead, note });
       // The same receivers, a few at a time: how precise one receiver is when the machine is not starting a thousand.
       // After the first play ended, or it would queue behind it (same priority, ARCHITECTURE §2).
       const leadMs = Math.max(smoke ? 4_000 : 8_000, all.at + bulletin.durationMs + 2_000 - Date.now());

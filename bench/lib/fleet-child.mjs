@@ -40,8 +40,9 @@ const startLine = StartLine.forRealClock();
 if (opts.gcBeforeStarts && typeof globalThis.gc === "function") {
   let quietUntil = 0;
   setInterval(() => {
+    if (Date.now() < quietUntil) return;
     const left = startLine.nextDueIn();
-    if (left === undefined || left > 120 || left < 40 || Date.now() < quietUntil) return;
+    if (left === undefined || left > 120 || left < 40) return;
     quietUntil = Date.now() + 1_000;
     globalThis.gc({ type: "minor" });
   }, 10).unref();
@@ -71,6 +72,7 @@ const gcs = [];
 if (process.env.LOA_BENCH_VERBOSE) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([performance.timeOrigin + e.startTime, e.duration, e.detail?.kind]);
+    if (gcs.length > 2_000) gcs.splice(0, gcs.length - 1_000);
   }).observe({ entryTypes: ["gc"] });
 }
 

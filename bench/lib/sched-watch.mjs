@@ -3,7 +3,7 @@
  * (Linux /proc/<pid>/task/<tid>/schedstat: ns on a CPU, ns waiting in the run queue). Says whether a late
  * start was the receiver's own work or the machine giving its core to something else.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { sleep } from "./bench.mjs";
 
 function snapshot() {
@@ -28,8 +28,13 @@ function snapshot() {
   return out;
 }
 
-/** Resolves with lines "pid/tid comm run_ms wait_ms" for threads that ran or waited ≥ 0.5 ms in [from, to]. */
+/**
+ * Resolves with lines "pid/tid comm run_ms wait_ms" for threads that ran or waited ≥ 0.5 ms in [from, to].
+ * Each snapshot reads /proc for every thread (a few ms of CPU in this process): keep from and to outside
+ * the instant being measured. Without /proc (not Linux) it says so instead.
+ */
 export async function schedBetween(from, to) {
+  if (!existsSync("/proc/self/task")) return ["(no /proc: thread times not available)"];
   await sleep(Math.max(0, from - Date.now()));
   const a = snapshot();
   await sleep(Math.max(0, to - Date.now()));

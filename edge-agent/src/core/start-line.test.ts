@@ -61,6 +61,44 @@ describe("StartLine (start-line.ts)", () => {
     expect(line.nextDueIn()).toBeUndefined();
   });
 
+  it("starts due in the same instant on a FakeClock all resolve at that instant", async () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 0 });
+    const settled: string[] = [];
+    const ctl = new AbortController();
+    for (const name of ["a", "b", "c"]) void line.at(() => clock.now(), 500, () => name, ctl.signal).then((v) => settled.push(`${v}@${clock.now()}`));
+    await clock.advanceTo(500);
+    expect(settled).toEqual(["a@500", "b@500", "c@500"]);
+  });
+
+  it("nextDueIn() also sees starts in their last stretch (looked at every turn)", () => {
+    const clock = new FakeClock(0);
+    const line = new StartLine({ clock, fineWaitMs: 50 });
+    const ctl = new AbortController();
+    const p = line.at(() => clock.now(), 30, () => 1, ctl.signal).catch((err: unknown) => err);
+    expect(line.nextDueIn()).toBe(30);
+    ctl.abort();
+    expect(line.nextDueIn()).toBeUndefined();
+    return expect(p).resolves.toBeInstanceOf(PlayAborted);
+  });
+
+  it("a start that withdraws another one due in the same look: that one never starts", async () => {
+    const clock = new SystemClock();
+    const line = new StartLine({ clock, fineWaitMs: 15 });
+    const target = Date.now() + 40;
+    // Each withdraws the other when it starts (which one the look reaches first depends on its timer).
+    const ctls = [new AbortController(), new AbortController()];
+    const started: number[] = [];
+    const outcomes = ctls.map((ctl, i) =>
+      line.at(() => clock.now(), target, () => (started.push(i), ctls[1 - i]!.abort(), i), ctl.signal).catch((err: unknown) => err),
+    );
+    const [a, b] = await Promise.all(outcomes);
+    expect(started).toHaveLength(1);
+    const winner = started[0]!;
+    expect([a, b][winner]).toBe(winner);
+    expect([a, b][1 - winner]).toBeInstanceOf(PlayAborted);
+  });
+
   it("a target already past starts at once", async () => {
     const clock = new FakeClock(5_000);
     const line = new StartLine({ clock, fineWaitMs: 0 });

@@ -129,9 +129,20 @@ export class StartLine {
     }, Math.max(1, this.fineWaitMs));
   }
 
+  /** After starts: the callers waiting for idle need not wait for the next check when nothing is due soon. */
+  private wakeIfIdle(): void {
+    if (this.idleWaiters.length === 0 || this.busySoon()) return;
+    this.idleCheck?.cancel();
+    this.idleCheck = undefined;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   private place(w: Waiting): void {
     const left = w.target - w.now();
-    if (left <= 0) return this.fire(w);
+    if (left <= 0) {
+      this.fire(w);
+      return this.wakeIfIdle();
+    }
     if (left > this.fineWaitMs) {
       this.timed.add(w);
       w.timer = this.clock.setTimeout(() => {
@@ -171,9 +182,11 @@ export class StartLine {
       if (this.hot.size > (due?.length ?? 0)) this.lookNextTurn();
       if (due === undefined) return;
       for (const w of due) {
-        this.hot.delete(w);
+        // A start may have withdrawn (abort) or re-timed (poke) one due later in this same look.
+        if (!this.hot.delete(w)) continue;
         this.fire(w);
       }
+      this.wakeIfIdle();
     });
   }
 

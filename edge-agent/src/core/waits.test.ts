@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { eitherSignal } from "./waits.js";
 
@@ -10,6 +11,15 @@ describe("eitherSignal (waits.ts)", () => {
       sources[which]!.abort();
       expect(either.signal.aborted).toBe(true);
     }
+  });
+
+  it("once one source aborted, no listener is left on the other", () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    eitherSignal(a.signal, b.signal);
+    expect(getEventListeners(b.signal, "abort")).toHaveLength(1);
+    a.abort();
+    expect(getEventListeners(b.signal, "abort")).toHaveLength(0);
   });
 
   it("is aborted at once when a source already is", () => {
@@ -26,6 +36,7 @@ describe("eitherSignal (waits.ts)", () => {
     const either = eitherSignal(a.signal, b.signal);
     count(either.signal);
     either.release();
+    expect([getEventListeners(a.signal, "abort").length, getEventListeners(b.signal, "abort").length]).toEqual([0, 0]);
     a.abort();
     b.abort();
     expect(either.signal.aborted).toBe(false);

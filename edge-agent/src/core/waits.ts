@@ -47,6 +47,7 @@ export class Waker {
  * A signal that aborts when either source does, with `release()` to unhook it once it is no longer needed.
  * Not AbortSignal.any: on Node 20 that keeps weak references the garbage collector walks at every scavenge,
  * and the fleet simulator makes two per play for 500 players at once (scavenges of 10-15 ms at `at`).
+ * It aborts with a plain AbortError, not the source's reason (nothing here reads reasons).
  */
 export function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; release: () => void } {
   const ctl = new AbortController();
