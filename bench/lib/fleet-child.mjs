@@ -19,7 +19,7 @@ import { loadProfile } from "@loa/shared";
 import { StartLine } from "@loa/edge-agent";
 import { SimReceiver, receiverDirs } from "../../firmware-sim/dist/fleet/receiver.js";
 import { PlayLog } from "../../firmware-sim/dist/fleet/play-log.js";
-import { FLEET_AGENT_DEFAULTS } from "../../firmware-sim/dist/fleet/run-fleet.js";
+import { fleetAgentOptions } from "../../firmware-sim/dist/fleet/run-fleet.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 // To line a --cpu-prof profile (µs of the monotonic clock) up with epoch times.
@@ -56,7 +56,7 @@ const receivers = records.map(
       profile,
       ...receiverDirs(opts.dataDir, undefined, record.deviceId),
       log: log.child({ deviceId: record.deviceId }),
-      agentOptions: { ...FLEET_AGENT_DEFAULTS, ...(opts.agent ?? {}), player: { ...FLEET_AGENT_DEFAULTS.player, ...opts.agent?.player } },
+      agentOptions: fleetAgentOptions(opts.agent),
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
       // A reboot command is not part of any benchmark: the receiver just stays stopped.
       onExit: () => undefined,

@@ -19,5 +19,5 @@ export { ModbusSlave, type ModbusSlaveDeps, type ModbusSlaveStats } from "./adap
 export { openSerialLine, closeSerialLine, SerialLineError, type SerialLineOptions } from "./adapters/serial-line.js";
 export { createDuplexPair, type DuplexPairOptions } from "./transport/duplex-pair.js";
 
-export { startFleet, DEFAULT_STATE_FILE, FLEET_AGENT_DEFAULTS } from "./fleet/run-fleet.js";
+export { startFleet, DEFAULT_STATE_FILE, FLEET_AGENT_DEFAULTS, fleetAgentOptions } from "./fleet/run-fleet.js";
 export type { FleetOptions, RunningFleet } from "./fleet/run-fleet.js";

@@ -125,7 +125,7 @@ export class StartLine {
     this.idleCheck = this.clock.setTimeout(() => {
       this.idleCheck = undefined;
       if (this.busySoon()) return this.checkIdleLater();
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.releaseIdle();
     }, Math.max(1, this.fineWaitMs));
   }
 
@@ -134,6 +134,10 @@ export class StartLine {
     if (this.idleWaiters.length === 0 || this.busySoon()) return;
     this.idleCheck?.cancel();
     this.idleCheck = undefined;
+    this.releaseIdle();
+  }
+
+  private releaseIdle(): void {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 

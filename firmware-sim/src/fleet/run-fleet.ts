@@ -26,6 +26,11 @@ export const DEFAULT_STATE_FILE = ".loa-fleet.json";
  */
 export const FLEET_AGENT_DEFAULTS: Partial<AgentOptions> = { ampPollMs: 30_000, telemetryIntervalS: 30, player: { ampMarginMs: 1_500 } };
 
+/** FLEET_AGENT_DEFAULTS with `overrides` on top; player options merge one level deeper. */
+export function fleetAgentOptions(overrides: Partial<AgentOptions> = {}): Partial<AgentOptions> {
+  return { ...FLEET_AGENT_DEFAULTS, ...overrides, player: { ...FLEET_AGENT_DEFAULTS.player, ...overrides.player } };
+}
+
 export interface FleetOptions {
   /** `http://host:port` of the cloud. */
   cloud: string;
@@ -89,7 +94,7 @@ export async function startFleet(o: FleetOptions): Promise<RunningFleet> {
         record, mqttUrl, playLog, profile: profiles.get(record.edgeConfig.profile) as AmpProfile,
         ...receiverDirs(dataDir, o.capture === undefined ? undefined : resolve(o.capture), record.deviceId),
         log: o.log.child({ deviceId: record.deviceId }),
-        agentOptions: { ...FLEET_AGENT_DEFAULTS, ...o.agent, player: { ...FLEET_AGENT_DEFAULTS.player, ...o.agent?.player } },
+        agentOptions: fleetAgentOptions(o.agent),
         ...(o.reconnect ? { reconnect: o.reconnect } : {}),
         startLine,
         onExit: (r) => fleet?.reboot(r),
