@@ -43,7 +43,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, 360 px phone", () => {
     await b.page.goto(`${env.url}/`);
     expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
     await b.shot("phone-login");
-    await loginAs(b.page, env.url, "admin", ADMIN_PASSWORD);
+    await loginAs(b, env.url, "admin", ADMIN_PASSWORD);
     await expect.poll(() => b.page.locator('[data-tile="online"] strong').textContent(), { timeout: 15_000 }).toBe(String(RECEIVERS));
     expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
     await b.shot("phone-home");

@@ -30,7 +30,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, admin and commune staff", 
 
   it("admin adds a village and all-day quiet hours to a commune", async () => {
     const { page } = admin;
-    await loginAs(page, env.url, "admin", ADMIN_PASSWORD);
+    await loginAs(admin, env.url, "admin", ADMIN_PASSWORD);
     await page.goto(`${env.url}/#/admin`);
     const commune = page.locator(`li[data-area="${env.otherCommuneId}"]`);
     await commune.locator(".admin-row").getByRole("button", { name: "+ Thêm cấp dưới" }).click();
@@ -64,7 +64,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, admin and commune staff", 
 
   it("staff sees only their commune and no admin screens", async () => {
     const { page } = staff;
-    await loginAs(page, env.url, STAFF.username, STAFF.password);
+    await loginAs(staff, env.url, STAFF.username, STAFF.password);
     expect(await page.locator("h1").textContent()).toBe("Xin chào, Nguyễn Văn An");
     const nav = await page.locator("nav a").allTextContents();
     expect(nav).toEqual(["Trang chủ", "Bản tin", "Phát thanh", "Thiết bị", "Báo cáo"]);

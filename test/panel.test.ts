@@ -32,7 +32,7 @@ describe.skipIf(!requireTool("chromium"))("web panel, desktop", () => {
     await page.getByLabel("Mật khẩu").fill("sai-mat-khau");
     await page.getByRole("button", { name: "Đăng nhập" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("Sai tên đăng nhập hoặc mật khẩu");
-    await loginAs(page, env.url, "admin", ADMIN_PASSWORD);
+    await loginAs(b, env.url, "admin", ADMIN_PASSWORD);
     await expect.poll(() => page.locator('[data-tile="online"] strong').textContent(), { timeout: 15_000 }).toBe(String(RECEIVERS));
     await b.shot("desktop-home");
   }, 60_000);

@@ -154,4 +154,6 @@ const root = document.getElementById("app");
 root.textContent = "";
 render(html`<${App} />`, root);
 document.documentElement.lang = lang();
-boot().catch(() => session.set({ status: "out", me: null }));
+boot()
+  .catch(() => session.set({ status: "out", me: null }))
+  .finally(() => window.loaReady?.());
