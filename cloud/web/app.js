@@ -71,7 +71,10 @@ async function boot() {
     navigate("/login");
   });
   try {
-    await signedIn(await get("/api/v1/me"));
+    // The session is known (signed in or not): the panel has started, boot.js's watchdog stands down. What
+    // loads after (areas, devices) shows its own progress.
+    const me = await get("/api/v1/me").finally(() => window.loaReady?.());
+    await signedIn(me);
     if (routeStore.get().name === "login") navigate("/");
   } catch {
     session.set({ status: "out", me: null });
@@ -154,6 +157,4 @@ const root = document.getElementById("app");
 root.textContent = "";
 render(html`<${App} />`, root);
 document.documentElement.lang = lang();
-boot()
-  .catch(() => session.set({ status: "out", me: null }))
-  .finally(() => window.loaReady?.());
+boot().catch(() => session.set({ status: "out", me: null }));
