@@ -46,7 +46,7 @@ import {
   type ToneRequest,
   type ToneResult,
 } from "./player-types.js";
-import { REAL_CLOCK_FINE_WAIT_MS, StartLine } from "./start-line.js";
+import { REAL_CLOCK_FINE_WAIT_MS, REAL_CLOCK_SPIN_MS, StartLine } from "./start-line.js";
 import { PlayerError, playTone, type ToneContext } from "./test-tone.js";
 import { eitherSignal, errorOf, firstData, PlayAborted, throwIfAborted, waitUntil, Waker } from "./waits.js";
 
@@ -122,7 +122,7 @@ export class Player {
     this.later = realTime ? (fn) => void setImmediate(fn) : (fn) => void deps.clock.setTimeout(fn, 0);
     this.arbiter = new Arbiter(this.later);
     this.waker = new Waker(deps.clock);
-    this.startLine = deps.startLine ?? new StartLine({ clock: deps.clock, fineWaitMs: this.opts.fineWaitMs });
+    this.startLine = deps.startLine ?? new StartLine({ clock: deps.clock, fineWaitMs: this.opts.fineWaitMs, spinMs: realTime ? REAL_CLOCK_SPIN_MS : 0 });
     this.tone = {
       clock: this.clock, amp: this.amp, arbiter: this.arbiter, decoder: this.decoder, sink: this.sink,
       cloudNow: () => this.cloudNow(), rest: () => this.rest(),

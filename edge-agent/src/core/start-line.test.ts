@@ -169,4 +169,36 @@ describe("StartLine (start-line.ts)", () => {
     // idle came first: the start went back to a timer instead of being looked at every turn for 300 ms
     expect(events).toEqual(["idle", "start"]);
   });
+
+  it("within spinMs of a start the look waits it out in the same turn: other work of the loop cannot come first", async () => {
+    // The caller's clock moves 10 µs each time it is read, so the start falls due while the look runs.
+    const run = async (spinMs: number) => {
+      let t = 0;
+      const now = (): number => (t += 0.01);
+      const line = new StartLine({ clock: new SystemClock(), fineWaitMs: 15, spinMs });
+      let fired = false;
+      const started = line.at(now, 1, () => (fired = true), new AbortController().signal);
+      // Queued after the line's look: it sees whether the look gave the turn back before the start.
+      const firedBeforeOtherWork = await new Promise<boolean>((resolve) => setImmediate(() => resolve(fired)));
+      await started;
+      return firedBeforeOtherWork;
+    };
+    expect(await run(2)).toBe(true);
+    expect(await run(0)).toBe(false);
+  });
+
+  it("the spin is bounded: a start whose clock does not reach it in twice spinMs gets the turn back", async () => {
+    let t = 0;
+    const line = new StartLine({ clock: new SystemClock(), fineWaitMs: 15, spinMs: 2 });
+    let fired = false;
+    const started = line.at(() => t, 1, () => (fired = true), new AbortController().signal);
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // The look spun for at most 4 ms of real time (a loose bound for a loaded machine), then let this turn run.
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(fired).toBe(false);
+    t = 1;
+    await started;
+    expect(fired).toBe(true);
+  });
 });

@@ -15,11 +15,22 @@ import { MAX_TIMER_MS, PlayAborted } from "./waits.js";
 
 /** The fine wait on the real clock: timers alone may fire a few ms late; looking each turn costs little. */
 export const REAL_CLOCK_FINE_WAIT_MS = 15;
+/**
+ * The last stretch on the real clock that a look waits out without giving the turn back: a turn of the event
+ * loop runs every I/O callback ready by then, which on a busy process (a download; 500 receivers' amplifier
+ * polls and telemetry in the fleet simulator) can take several ms, and a start due in that time would wait.
+ */
+export const REAL_CLOCK_SPIN_MS = 2;
 
 export interface StartLineDeps {
   clock: Clock;
   /** Last stretch before a target looked at every loop turn (15 ms on the real clock; 0 with a FakeClock). */
   fineWaitMs: number;
+  /**
+   * Within this of the next target a look keeps looking instead of giving the turn back (REAL_CLOCK_SPIN_MS on
+   * the real clock; default 0: never, as a FakeClock does not move while a look runs).
+   */
+  spinMs?: number;
 }
 
 interface Waiting {
@@ -35,6 +46,7 @@ interface Waiting {
 export class StartLine {
   private readonly clock: Clock;
   private readonly fineWaitMs: number;
+  private readonly spinMs: number;
   /** Waiting on their timer. */
   private readonly timed = new Set<Waiting>();
   /** Within fineWaitMs of their target: looked at every turn. */
@@ -48,11 +60,12 @@ export class StartLine {
   constructor(deps: StartLineDeps) {
     this.clock = deps.clock;
     this.fineWaitMs = deps.fineWaitMs;
+    this.spinMs = Math.min(deps.spinMs ?? 0, deps.fineWaitMs);
   }
 
   /** A line on the machine's clock, for the receivers of one process to share (the fleet simulator). */
   static forRealClock(): StartLine {
-    return new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS });
+    return new StartLine({ clock: new SystemClock(), fineWaitMs: REAL_CLOCK_FINE_WAIT_MS, spinMs: REAL_CLOCK_SPIN_MS });
   }
 
   /**
@@ -170,28 +183,42 @@ export class StartLine {
     this.looking = true;
     setImmediate(() => {
       this.looking = false;
-      // One pass, no copies: this runs every turn for every start of the process in its last stretch.
-      let due: Waiting[] | undefined;
-      for (const w of this.hot) {
-        const left = w.target - w.now();
-        if (left <= 0) (due ??= []).push(w);
-        else if (left > this.fineWaitMs) {
-          // A clock moved back (poke) left it far from its target again: back to a timer.
-          this.hot.delete(w);
-          this.place(w);
-        }
-      }
-      // The next look is queued before what the starts queue (a sink's own next-turn work), so a start due a
-      // millisecond later does not wait behind it.
-      if (this.hot.size > (due?.length ?? 0)) this.lookNextTurn();
-      if (due === undefined) return;
-      for (const w of due) {
-        // A start may have withdrawn (abort) or re-timed (poke) one due later in this same look.
-        if (!this.hot.delete(w)) continue;
-        this.fire(w);
+      // Within spinMs of the next start the look goes on without giving the turn back, at most twice spinMs
+      // (measured on the machine's monotonic clock, whatever the callers' clocks do).
+      const spinEnd = performance.now() + 2 * this.spinMs;
+      for (;;) {
+        const soonest = this.lookOnce();
+        if (soonest === undefined || soonest > this.spinMs || performance.now() >= spinEnd) break;
       }
       this.wakeIfIdle();
     });
+  }
+
+  /**
+   * One pass over the hot set, no copies (this runs every turn for every start of the process in its last
+   * stretch): fires what is due; gives the ms until the next hot start (undefined when none is left).
+   */
+  private lookOnce(): number | undefined {
+    let due: Waiting[] | undefined;
+    let soonest: number | undefined;
+    for (const w of this.hot) {
+      const left = w.target - w.now();
+      if (left <= 0) (due ??= []).push(w);
+      else if (left > this.fineWaitMs) {
+        // A clock moved back (poke) left it far from its target again: back to a timer.
+        this.hot.delete(w);
+        this.place(w);
+      } else if (soonest === undefined || left < soonest) soonest = left;
+    }
+    // The next look is queued before what the starts queue (a sink's own next-turn work), so a start due a
+    // millisecond later does not wait behind it.
+    if (soonest !== undefined) this.lookNextTurn();
+    for (const w of due ?? []) {
+      // A start may have withdrawn (abort) or re-timed (poke) one due later in this same pass.
+      if (!this.hot.delete(w)) continue;
+      this.fire(w);
+    }
+    return soonest;
   }
 
   /**
