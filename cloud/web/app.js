@@ -72,7 +72,7 @@ async function boot() {
   });
   try {
     // The session is known (signed in or not): the panel has started, boot.js's watchdog stands down. What
-    // loads after (areas, devices) shows its own progress.
+    // loads after (areas, the receivers' live list) fills in the screen already shown.
     const me = await get("/api/v1/me").finally(() => window.loaReady?.());
     await signedIn(me);
     if (routeStore.get().name === "login") navigate("/");

@@ -18,9 +18,8 @@
 
   function show(kind) {
     if (ready) return;
-    // A failure stays on screen: a later "slow" must not replace it.
+    // A failure stays on screen: the later "slow" must not replace it.
     if (notice && notice.dataset.boot !== "slow") return;
-    if (kind !== "slow") clearTimeout(timer);
     if (notice) notice.remove();
     notice = document.createElement("div");
     notice.className = "boot-notice alert " + (kind === "slow" ? "alert-warn" : "alert-error");
